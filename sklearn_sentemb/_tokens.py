@@ -1,0 +1,194 @@
+"""`TokenEmbeddings`: the ragged batch of token vectors passed between steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["TokenEmbeddings", "TokenRole"]
+
+
+class TokenRole(IntEnum):
+    """Role code of a token inside its sequence.
+
+    ``TEXT`` tokens come from the input text; ``SPECIAL`` are the tokenizer's
+    added tokens ([CLS], [SEP], <s>, ...); ``TEMPLATE`` come from a prompt
+    template around the text; ``MASK`` is the template's mask token.
+    """
+
+    TEXT = 0
+    SPECIAL = 1
+    TEMPLATE = 2
+    MASK = 3
+
+
+class TokenEmbeddings:
+    """A batch of token vectors for ``n`` texts, stored CSR-like.
+
+    The tokens of text ``i`` are the rows ``offsets[i]:offsets[i + 1]`` of
+    ``values``. No per-text Python objects are kept, so slicing and pooling
+    are vectorised.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_tokens_total, dim), float32
+        Token vectors of all texts, one after the other.
+    offsets : ndarray of shape (n_texts + 1,), int64
+        Start of each text's tokens in ``values``; ``offsets[0] == 0`` and
+        ``offsets[-1] == len(values)``.
+    token_ids : ndarray of shape (n_tokens_total,), int64
+        Vocabulary id of each token.
+    roles : ndarray of shape (n_tokens_total,), int8
+        :class:`TokenRole` code of each token.
+    vocabulary : ndarray of str, optional
+        Token string of each vocabulary id (shared by all texts), used by
+        poolers to exclude punctuation or sub-word pieces.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb import TokenEmbeddings
+    >>> tokens = TokenEmbeddings(
+    ...     values=np.arange(10, dtype=np.float32).reshape(5, 2),
+    ...     offsets=np.array([0, 2, 5]),
+    ...     token_ids=np.array([7, 8, 7, 9, 9]),
+    ...     roles=np.zeros(5, dtype=np.int8),
+    ... )
+    >>> len(tokens), tokens.lengths.tolist(), tokens.dim
+    (2, [2, 3], 2)
+    >>> tokens[1].values.tolist()
+    [[4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
+    """
+
+    __slots__ = ("values", "offsets", "token_ids", "roles", "vocabulary")
+
+    def __init__(self, values, offsets, token_ids, roles, vocabulary=None):
+        values = np.asarray(values)
+        if values.ndim != 2:
+            raise ValueError(
+                f"TokenEmbeddings: values must be 2-D (tokens, dim), got shape {values.shape}."
+            )
+        offsets = np.asarray(offsets, dtype=np.int64)
+        token_ids = np.asarray(token_ids, dtype=np.int64)
+        roles = np.asarray(roles, dtype=np.int8)
+        if offsets.ndim != 1 or offsets.size == 0 or offsets[0] != 0:
+            raise ValueError("TokenEmbeddings: offsets must be 1-D and start at 0.")
+        if offsets[-1] != len(values) or np.any(np.diff(offsets) < 0):
+            raise ValueError(
+                "TokenEmbeddings: offsets must be non-decreasing and end at "
+                f"len(values)={len(values)}, got last offset {offsets[-1]}."
+            )
+        if token_ids.shape != (len(values),) or roles.shape != (len(values),):
+            raise ValueError(
+                "TokenEmbeddings: token_ids and roles need one entry per token row "
+                f"({len(values)}), got {token_ids.shape} and {roles.shape}."
+            )
+        self.values = values
+        self.offsets = offsets
+        self.token_ids = token_ids
+        self.roles = roles
+        self.vocabulary = vocabulary
+
+    # -- shape -----------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def dim(self) -> int:
+        """Width of each token vector."""
+        return self.values.shape[1]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of tokens of each text, shape (n_texts,)."""
+        return np.diff(self.offsets)
+
+    @property
+    def segment_ids(self) -> np.ndarray:
+        """Index of the text each token row belongs to, shape (n_tokens_total,)."""
+        return np.repeat(np.arange(len(self)), self.lengths)
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenEmbeddings(n_texts={len(self)}, n_tokens={len(self.values)}, "
+            f"dim={self.dim}, dtype={self.values.dtype})"
+        )
+
+    # -- indexing --------------------------------------------------------------
+    def __getitem__(self, index) -> TokenEmbeddings:
+        """Select texts by int, slice, integer array or boolean mask.
+
+        An int gives a batch of one text, so the result is always a
+        ``TokenEmbeddings``.
+        """
+        n = len(self)
+        if isinstance(index, (int, np.integer)):
+            if not -n <= index < n:
+                raise IndexError(f"text index {index} out of range for {n} texts")
+            index = [index % n]
+        if isinstance(index, slice):
+            start, stop, step = index.indices(n)
+            if step == 1:
+                lo, hi = self.offsets[start], self.offsets[max(start, stop)]
+                return self._with_rows(
+                    slice(lo, hi), self.offsets[start : max(start, stop) + 1] - lo
+                )
+            index = np.arange(start, stop, step)
+        index = np.asarray(index)
+        if index.dtype == bool:
+            if index.shape != (n,):
+                raise IndexError(f"boolean index of shape {index.shape} for {n} texts")
+            index = np.flatnonzero(index)
+        if index.size and not np.issubdtype(index.dtype, np.integer):
+            raise IndexError(f"texts are indexed by integers, got dtype {index.dtype}")
+        index = index.astype(np.int64, copy=False).ravel()
+        if index.size and (index.min() < -n or index.max() >= n):
+            raise IndexError(f"text index out of range for {n} texts")
+        index = index % max(n, 1)
+        lengths = self.lengths[index]
+        new_offsets = np.zeros(len(index) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=new_offsets[1:])
+        rows = _ranges(self.offsets[index], lengths, new_offsets)
+        return self._with_rows(rows, new_offsets)
+
+    def _with_rows(self, rows, offsets) -> TokenEmbeddings:
+        return TokenEmbeddings(
+            self.values[rows], offsets, self.token_ids[rows], self.roles[rows], self.vocabulary
+        )
+
+    # -- combination -----------------------------------------------------------
+    @classmethod
+    def concatenate(cls, batches: Sequence[TokenEmbeddings]) -> TokenEmbeddings:
+        """Join batches text-wise (the texts of ``batches[0]`` first)."""
+        batches = list(batches)
+        if not batches:
+            raise ValueError("TokenEmbeddings.concatenate needs at least one batch.")
+        dims = {b.dim for b in batches}
+        if len(dims) > 1:
+            raise ValueError(f"TokenEmbeddings.concatenate: batches differ in dim: {sorted(dims)}")
+        lengths = np.concatenate([b.lengths for b in batches])
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return cls(
+            np.concatenate([b.values for b in batches]),
+            offsets,
+            np.concatenate([b.token_ids for b in batches]),
+            np.concatenate([b.roles for b in batches]),
+            batches[0].vocabulary,
+        )
+
+    def with_values(self, values) -> TokenEmbeddings:
+        """Same tokens with other vectors (``values`` has one row per token)."""
+        return TokenEmbeddings(values, self.offsets, self.token_ids, self.roles, self.vocabulary)
+
+
+def _ranges(starts, lengths, new_offsets) -> np.ndarray:
+    """Concatenation of ``arange(s, s + l)`` for each (s, l), without a Python loop."""
+    total = int(new_offsets[-1])
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Position inside its own segment, plus that segment's start in the source.
+    within = np.arange(total, dtype=np.int64) - np.repeat(new_offsets[:-1], lengths)
+    return within + np.repeat(starts, lengths)

@@ -1,0 +1,68 @@
+"""Validation of text input shared by the text-level steps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["check_texts"]
+
+
+def check_texts(X, step: str) -> list[str]:
+    """Return the texts of ``X`` as a flat list of str.
+
+    ``X`` is a sequence of strings (list, tuple, 1-D array, pandas Series) or a
+    2-D array-like of shape ``(n, 2)`` of text pairs (or ``(n, 1)``), which is
+    flattened row-major: row ``2 * i`` is ``X[i, 0]``, row ``2 * i + 1`` is
+    ``X[i, 1]``. This is how a pipeline embeds the sentences of STS pairs.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a single string or an item is not a str (None, a number,
+        bytes); the message names ``step`` and the first offending item.
+    ValueError
+        If ``X`` has more than two dimensions or more than two columns.
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{step}: expected a sequence of texts, got a single {type(X).__name__}; "
+            "wrap it in a list."
+        )
+    if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2:
+            if X.shape[1] not in (1, 2):
+                raise ValueError(
+                    f"{step}: a 2-D input must have shape (n, 2) (text pairs) or (n, 1), "
+                    f"got shape {X.shape}."
+                )
+            X = X.reshape(-1)
+        elif X.ndim != 1:
+            raise ValueError(f"{step}: expected 1-D texts or (n, 2) pairs, got shape {X.shape}.")
+        texts = X.tolist()
+    else:
+        try:
+            texts = list(X)
+        except TypeError:
+            raise TypeError(
+                f"{step}: expected a sequence of texts, got {type(X).__name__}."
+            ) from None
+        if texts and isinstance(texts[0], (list, tuple, np.ndarray)):
+            return check_texts(_as_object_array(texts, step), step)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(
+                f"{step}: every item must be a str, but item {i} is "
+                f"{type(text).__name__} ({text!r:.60})."
+            )
+    return texts
+
+
+def _as_object_array(rows, step) -> np.ndarray:
+    widths = {len(row) for row in rows}
+    if len(widths) != 1:
+        raise ValueError(f"{step}: text pairs must all have the same length, got {sorted(widths)}.")
+    arr = np.empty((len(rows), widths.pop()), dtype=object)
+    arr[:] = rows
+    return arr

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from sklearn_sentemb import TokenEmbeddings
+
+
+def make_tokens(lengths, dim=3, seed=0):
+    rng = np.random.default_rng(seed)
+    total = int(sum(lengths))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return TokenEmbeddings(
+        rng.standard_normal((total, dim)).astype(np.float32),
+        offsets,
+        np.arange(total) + 100,
+        rng.integers(0, 4, total),
+    )
+
+
+def texts_of(tokens):
+    """Per-text row blocks, by hand, for comparisons."""
+    return [tokens.values[a:b] for a, b in zip(tokens.offsets[:-1], tokens.offsets[1:])]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        1,
+        -1,
+        slice(1, 3),
+        slice(None, None, 2),
+        slice(3, 1),
+        [2, 0, 2],
+        np.array([0, 3]),
+        np.array([True, False, False, True]),
+        np.array([], dtype=int),
+    ],
+)
+def test_indexing_selects_whole_texts(index):
+    tokens = make_tokens([2, 0, 3, 1])
+    picked = tokens[index]
+    expected = np.arange(4)[index]
+    expected = np.atleast_1d(expected)
+    assert len(picked) == len(expected)
+    blocks = texts_of(tokens)
+    for block, i in zip(texts_of(picked), expected):
+        np.testing.assert_array_equal(block, blocks[i])
+    ids = np.concatenate(
+        [tokens.token_ids[tokens.offsets[i] : tokens.offsets[i + 1]] for i in expected]
+        or [np.zeros(0, int)]
+    )
+    np.testing.assert_array_equal(picked.token_ids, ids)
+
+
+def test_concatenate_and_lengths():
+    a, b = make_tokens([2, 1], seed=1), make_tokens([0, 4], seed=2)
+    joined = TokenEmbeddings.concatenate([a, b])
+    assert len(joined) == 4
+    assert joined.lengths.tolist() == [2, 1, 0, 4]
+    np.testing.assert_array_equal(joined[3].values, b[1].values)
+    np.testing.assert_array_equal(joined.segment_ids, [0, 0, 1, 3, 3, 3, 3])
+
+
+def test_out_of_range_and_bad_construction():
+    tokens = make_tokens([1, 2])
+    with pytest.raises(IndexError):
+        tokens[2]
+    with pytest.raises(IndexError):
+        tokens[[0, 5]]
+    with pytest.raises(ValueError, match="end at len"):
+        TokenEmbeddings(np.zeros((3, 2)), [0, 2], np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="one entry per token"):
+        TokenEmbeddings(np.zeros((3, 2)), [0, 3], np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="differ in dim"):
+        TokenEmbeddings.concatenate([make_tokens([1], dim=2), make_tokens([1], dim=3)])

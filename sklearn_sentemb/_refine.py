@@ -1,0 +1,449 @@
+"""Numeric refiners: post-processing of dense sentence embeddings.
+
+Every refiner here is an ordinary scikit-learn transformer on ``(n_samples, n_features)``
+float arrays. Z-score, quantile-uniform and L2 normalisation are scikit-learn's own
+:class:`~sklearn.preprocessing.StandardScaler`, :class:`~sklearn.preprocessing.QuantileTransformer`
+and :class:`~sklearn.preprocessing.Normalizer`; this module holds only what scikit-learn lacks.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.linalg
+import sklearn
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.decomposition import PCA
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import svd_flip
+from sklearn.utils.fixes import parse_version
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+__all__ = ["AllButTheTop", "CommonComponentRemoval", "Whitening"]
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+# "covariance_eigh" (scikit-learn >= 1.5) eigen-decomposes the d x d covariance: much faster
+# than an SVD of the data when n_samples >> n_features, and exact (unlike "randomized").
+_HAS_COVARIANCE_EIGH = parse_version(sklearn.__version__).release >= (1, 5)
+
+
+def _fit_pca(X: np.ndarray, n_components: int) -> PCA:
+    """Fit an exact (non-randomised) PCA with the solver suited to the shape of ``X``."""
+    n_samples, n_features = X.shape
+    if _HAS_COVARIANCE_EIGH and n_samples >= n_features:
+        solver = "covariance_eigh"
+    else:
+        solver = "full"
+    # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
+    # which is harmless for us (we do not use it).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return PCA(n_components=n_components, svd_solver=solver).fit(X)
+
+
+def _check_n_components(estimator: BaseEstimator, n_components: int, X: np.ndarray) -> None:
+    max_components = min(X.shape)
+    if n_components > max_components:
+        raise ValueError(
+            f"{type(estimator).__name__}: n_components={n_components} must be at most "
+            f"min(n_samples, n_features)={max_components} for X of shape {X.shape}."
+        )
+
+
+class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Whiten embeddings: centre them and give them an identity covariance.
+
+    This is BERT-whitening (Su et al., 2021): with the mean ``mu`` and the eigen-decomposition
+    ``Sigma = U diag(lambda) U^T`` of the covariance of the training embeddings, a row ``x``
+    becomes ``(x - mu) @ U @ diag(1 / sqrt(lambda + reg))``, optionally keeping only the
+    ``n_components`` directions of largest variance. With ``method="zca"`` the result is
+    rotated back to the original axes, ``(x - mu) @ U diag(1 / sqrt(lambda + reg)) U^T``,
+    which is the whitening closest to the input (zero-phase component analysis).
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Number of principal directions kept. ``None`` keeps ``min(n_samples, n_features)``.
+    method : {"pca", "zca"}, default="pca"
+        ``"pca"`` outputs the ``n_components`` whitened principal coordinates; ``"zca"``
+        rotates them back to the ``n_features`` input axes.
+    epsilon : float, default=1e-6
+        Regularisation of the eigenvalues, relative to the largest one (see Notes).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the training data.
+    components_ : ndarray of shape (n_components_, n_features)
+        Principal directions (rows), by decreasing variance, with scikit-learn's sign
+        convention (:func:`~sklearn.utils.extmath.svd_flip`).
+    explained_variance_ : ndarray of shape (n_components_,)
+        Eigenvalues ``lambda`` of the population covariance (divided by ``n_samples``).
+    whitening_matrix_ : ndarray of shape (n_features, n_components_) or (n_features, n_features)
+        The matrix ``W`` such that ``transform(X) == (X - mean_) @ W``. Symmetric for ZCA.
+    n_components_ : int
+        Number of principal directions kept.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : With ``whiten=True``, the ``"pca"`` method up to the
+        covariance normalisation (see Notes).
+    AllButTheTop : Remove the top principal directions instead of rescaling them.
+
+    Notes
+    -----
+    The covariance is the population covariance ``(X - mu)^T (X - mu) / n_samples``, as in
+    Su et al. (2021), so the whitened training data satisfies ``Z^T Z / n_samples = I`` on the
+    kept directions. :class:`~sklearn.decomposition.PCA` with ``whiten=True`` divides by
+    ``n_samples - 1`` instead, so its output equals the ``"pca"`` output times
+    ``sqrt((n_samples - 1) / n_samples)`` (with ``epsilon`` negligible). The principal
+    directions are those of a fitted scikit-learn ``PCA``.
+
+    Tiny eigenvalues (fewer samples than features, constant or duplicated rows, float32
+    round-off) would make ``1 / sqrt(lambda)`` blow up. Every eigenvalue is therefore
+    regularised to ``lambda + reg`` with ``reg = epsilon * max(lambda)``: no direction is
+    amplified more than ``1 / sqrt(epsilon)`` times the largest one (1000 for the default).
+    When all eigenvalues are zero (constant data), ``reg = epsilon``. The decomposition is
+    computed in float64; float32 input gives float32 output.
+
+    References
+    ----------
+    .. [1] J. Su, J. Cao, W. Liu and Y. Ou, "Whitening Sentence Representations for Better
+       Semantics and Faster Retrieval", arXiv:2103.15316, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb import Whitening
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 4)) @ rng.normal(size=(4, 4))
+    >>> Z = Whitening(n_components=2).fit_transform(X)
+    >>> Z.shape
+    (100, 2)
+    >>> bool(np.allclose(Z.T @ Z / len(Z), np.eye(2)))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "method": [StrOptions({"pca", "zca"})],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, n_components=None, *, method="pca", epsilon=1e-6):
+        self.n_components = n_components
+        self.method = method
+        self.epsilon = epsilon
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the mean and the whitening matrix of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training embeddings.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Whitening
+            The fitted transformer.
+        """
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        n_components = min(X.shape) if self.n_components is None else self.n_components
+        _check_n_components(self, n_components, X)
+
+        n_samples = X.shape[0]
+        pca = _fit_pca(X.astype(np.float64), n_components)
+        # PCA's variances are unbiased (divided by n - 1); whitening uses the population one.
+        eigenvalues = np.clip(pca.explained_variance_ * ((n_samples - 1) / n_samples), 0, None)
+        scale = 1.0 / np.sqrt(eigenvalues + self._regulariser(eigenvalues))
+        whitening = pca.components_.T * scale
+        if self.method == "zca":
+            whitening = whitening @ pca.components_
+
+        self.mean_ = pca.mean_.astype(X.dtype)
+        self.components_ = pca.components_.astype(X.dtype)
+        self.explained_variance_ = eigenvalues.astype(X.dtype)
+        self.whitening_matrix_ = whitening.astype(X.dtype)
+        self.n_components_ = n_components
+        return self
+
+    def _regulariser(self, eigenvalues: np.ndarray) -> float:
+        largest = eigenvalues.max(initial=0.0)
+        return self.epsilon * (largest if largest > 0 else 1.0)
+
+    def transform(self, X):
+        """Centre and whiten ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings to whiten.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_) or (n_samples, n_features)
+            Whitened embeddings; ``n_features`` columns for ``method="zca"``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        return (X - self.mean_.astype(X.dtype)) @ self.whitening_matrix_.astype(X.dtype)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; only used with ``method="zca"``, whose outputs keep them.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            ``whitening0``, ``whitening1``, ... for ``"pca"``; the input names for ``"zca"``.
+        """
+        check_is_fitted(self)
+        if self.method == "zca":
+            return _check_feature_names_in(self, input_features)
+        return super().get_feature_names_out(input_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Remove the mean and the top principal directions ("all-but-the-top").
+
+    Mu & Viswanath (2018): a few dominating directions, shared by all embeddings, carry
+    little meaning. A row ``x`` becomes ``x' - U^T U x'`` with ``x' = x - mu``, where the rows
+    of ``U`` are the top ``n_components`` principal directions of the training data.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of top principal directions removed (the paper suggests about
+        ``n_features / 100``).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the training data.
+    components_ : ndarray of shape (n_components, n_features)
+        The removed principal directions (orthonormal rows), from a scikit-learn ``PCA``.
+    explained_variance_ : ndarray of shape (n_components,)
+        Unbiased variance of the training data along each removed direction.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    CommonComponentRemoval : Remove the top singular directions without centring.
+    Whitening : Rescale all principal directions instead of removing the top ones.
+
+    Notes
+    -----
+    The output keeps the ``n_features`` input axes; on the training data it has zero mean and
+    is orthogonal to every row of ``components_``.
+
+    References
+    ----------
+    .. [1] J. Mu and P. Viswanath, "All-but-the-Top: Simple and Effective Postprocessing for
+       Word Representations", ICLR 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb import AllButTheTop
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(50, 5)) + 10
+    >>> abtt = AllButTheTop(n_components=2).fit(X)
+    >>> Z = abtt.transform(X)
+    >>> bool(np.allclose(Z.mean(axis=0), 0) and np.allclose(Z @ abtt.components_.T, 0))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, n_components=1):
+        self.n_components = n_components
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the mean and the top principal directions of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training embeddings.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AllButTheTop
+            The fitted transformer.
+        """
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        _check_n_components(self, self.n_components, X)
+        pca = _fit_pca(X.astype(np.float64), self.n_components)
+        self.mean_ = pca.mean_.astype(X.dtype)
+        self.components_ = pca.components_.astype(X.dtype)
+        self.explained_variance_ = pca.explained_variance_.astype(X.dtype)
+        return self
+
+    def transform(self, X):
+        """Centre ``X`` and remove its projection on the top principal directions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings to post-process.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Post-processed embeddings.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        centred = X - self.mean_.astype(X.dtype)
+        return _remove_directions(centred, self.components_.astype(X.dtype))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Remove the common component(s): the top singular directions of the uncentred data.
+
+    The post-processing of SIF embeddings (Arora et al., 2017): a row ``x`` becomes
+    ``x - U^T U x``, where the rows of ``U`` are the first ``n_components`` right singular
+    vectors of the (uncentred) training matrix.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of singular directions removed (the paper removes one).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        The removed right singular vectors (orthonormal rows), signs fixed by
+        :func:`~sklearn.utils.extmath.svd_flip`.
+    singular_values_ : ndarray of shape (n_components,)
+        The corresponding singular values of the training matrix.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    AllButTheTop : Centre first, then remove the top principal directions.
+    sklearn.decomposition.TruncatedSVD : The same decomposition (approximate by default).
+
+    Notes
+    -----
+    The singular vectors come from an exact SVD computed in float64, not the randomised
+    :class:`~sklearn.decomposition.TruncatedSVD` of the reference implementation, so the
+    result does not depend on a random seed.
+
+    References
+    ----------
+    .. [1] S. Arora, Y. Liang and T. Ma, "A Simple but Tough-to-Beat Baseline for Sentence
+       Embeddings", ICLR 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb import CommonComponentRemoval
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(50, 5)) + 3
+    >>> ccr = CommonComponentRemoval().fit(X)
+    >>> bool(np.allclose(ccr.transform(X) @ ccr.components_.T, 0))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, n_components=1):
+        self.n_components = n_components
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the top right singular vectors of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training embeddings.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CommonComponentRemoval
+            The fitted transformer.
+        """
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        _check_n_components(self, self.n_components, X)
+        u, s, vt = scipy.linalg.svd(X.astype(np.float64), full_matrices=False)
+        u, vt = svd_flip(u, vt, u_based_decision=False)
+        self.components_ = vt[: self.n_components].astype(X.dtype)
+        self.singular_values_ = s[: self.n_components].astype(X.dtype)
+        return self
+
+    def transform(self, X):
+        """Remove the projection of ``X`` on the common component(s).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings to post-process.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Post-processed embeddings.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        return _remove_directions(X, self.components_.astype(X.dtype))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _remove_directions(X: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Return ``X`` minus its projection on the span of the orthonormal rows ``directions``."""
+    return X - (X @ directions.T) @ directions

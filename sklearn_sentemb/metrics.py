@@ -1,0 +1,542 @@
+"""Evaluation metrics for sentence embeddings: STS, clustering and isotropy.
+
+Sentence pairs follow one convention throughout the library: a text pipeline is given ``X``
+of shape ``(n_pairs, 2)``, flattens it row-major, and returns embeddings of shape
+``(2 * n_pairs, d)`` where row ``2 * i`` embeds ``X[i, 0]`` and row ``2 * i + 1`` embeds
+``X[i, 1]``. :func:`split_pairs` undoes that flattening and :func:`make_sts_scorer` builds a
+``scoring=`` callable for :class:`~sklearn.model_selection.GridSearchCV` on top of it.
+
+Everything here needs only numpy, scipy and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+import scipy.sparse
+import scipy.stats
+from scipy.optimize import linear_sum_assignment
+from scipy.special import logsumexp
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
+from sklearn.utils import check_random_state
+
+from ._refine import _fit_pca
+
+__all__ = [
+    "average_cosine_similarity",
+    "clustering_accuracy",
+    "evaluate_clustering",
+    "isotropy_ratio",
+    "make_sts_scorer",
+    "pair_similarity",
+    "split_pairs",
+    "sts_score",
+    "top_component_variance_ratio",
+]
+
+Similarity = Literal["cosine", "dot", "euclidean", "manhattan"]
+Correlation = Literal["spearman", "pearson"]
+
+_SIMILARITIES = ("cosine", "dot", "euclidean", "manhattan")
+_CORRELATIONS = ("spearman", "pearson")
+
+
+# --- input checks -------------------------------------------------------------------------
+
+
+def _check_option(value, options, name: str) -> None:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}.")
+
+
+def _as_embeddings(X, name: str, *, min_samples: int = 1) -> np.ndarray:
+    """Return ``X`` as a finite 2-D float64 array, or raise naming ``name`` and the bad row."""
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"{name} is a sparse matrix; pass a dense array (use .toarray()).")
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array of shape (n, d): {exc}") from exc
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape (n, d); got shape {arr.shape}.")
+    if arr.shape[0] < min_samples:
+        raise ValueError(f"{name} needs at least {min_samples} rows; got shape {arr.shape}.")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise ValueError(f"{name} contains NaN or infinity (first at row {row}).")
+    return arr
+
+
+def _as_scores(gold, n_expected: int) -> np.ndarray:
+    """Return gold scores as a 1-D float64 array of length ``n_expected``, or raise."""
+    arr = np.asarray(gold)
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            flat = arr.reshape(-1)
+            index = next(i for i, item in enumerate(flat) if not _is_number(item))
+            raise TypeError(
+                f"gold must contain numbers; item {index} is {flat[index]!r}."
+            ) from None
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim != 1:
+        raise ValueError(f"gold must be 1-D with one score per pair; got shape {arr.shape}.")
+    if len(arr) != n_expected:
+        raise ValueError(f"gold has {len(arr)} scores but there are {n_expected} pairs.")
+    nan = np.isnan(arr)
+    if nan.any():
+        raise ValueError(f"gold contains NaN (first at index {int(np.flatnonzero(nan)[0])}).")
+    if np.isinf(arr).any():
+        index = int(np.flatnonzero(np.isinf(arr))[0])
+        raise ValueError(f"gold contains infinity (first at index {index}).")
+    return arr
+
+
+def _is_number(item) -> bool:
+    try:
+        float(item)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# --- semantic textual similarity ----------------------------------------------------------
+
+
+def pair_similarity(emb_a, emb_b, similarity: Similarity = "cosine") -> np.ndarray:
+    """Similarity of each row of ``emb_a`` with the same row of ``emb_b``.
+
+    Parameters
+    ----------
+    emb_a, emb_b : array-like of shape (n_pairs, d)
+        Embeddings of the first and the second sentence of each pair.
+    similarity : {"cosine", "dot", "euclidean", "manhattan"}, default="cosine"
+        ``"euclidean"`` and ``"manhattan"`` return the negated distance, so that greater is
+        always more similar. The cosine similarity of a zero vector with anything is 0.
+
+    Returns
+    -------
+    similarities : ndarray of shape (n_pairs,)
+        One float64 similarity per pair.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import pair_similarity
+    >>> pair_similarity([[1, 0], [1, 1], [0, 0]], [[2, 0], [-1, 1], [1, 0]])
+    array([1., 0., 0.])
+    >>> pair_similarity([[0, 0]], [[3, 4]], similarity="euclidean")
+    array([-5.])
+    """
+    _check_option(similarity, _SIMILARITIES, "similarity")
+    a = _as_embeddings(emb_a, "emb_a")
+    b = _as_embeddings(emb_b, "emb_b")
+    if a.shape != b.shape:
+        raise ValueError(f"emb_a and emb_b must have the same shape; got {a.shape} and {b.shape}.")
+    if similarity == "cosine":
+        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        dots = np.einsum("ij,ij->i", a, b)
+        return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    if similarity == "dot":
+        return np.einsum("ij,ij->i", a, b)
+    if similarity == "euclidean":
+        return -np.linalg.norm(a - b, axis=1)
+    return -np.abs(a - b).sum(axis=1)
+
+
+def sts_score(
+    emb_a,
+    emb_b,
+    gold,
+    similarity: Similarity = "cosine",
+    correlation: Correlation = "spearman",
+) -> float:
+    """Correlation between embedding similarities and gold similarity scores (STS).
+
+    Parameters
+    ----------
+    emb_a, emb_b : array-like of shape (n_pairs, d)
+        Embeddings of the first and the second sentence of each pair.
+    gold : array-like of shape (n_pairs,)
+        Gold similarity scores (e.g. 0 to 5 for STS-B); at least two distinct values.
+    similarity : {"cosine", "dot", "euclidean", "manhattan"}, default="cosine"
+        Pair similarity, see :func:`pair_similarity`.
+    correlation : {"spearman", "pearson"}, default="spearman"
+        Rank (:func:`scipy.stats.spearmanr`) or linear (:func:`scipy.stats.pearsonr`)
+        correlation.
+
+    Returns
+    -------
+    score : float
+        The correlation, in [-1, 1]; greater is better. When all pair similarities are equal
+        the correlation is undefined and 0.0 is returned, with a warning.
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes, fewer than two pairs, NaN or infinity in the embeddings or in
+        ``gold``, or constant ``gold``.
+    TypeError
+        When ``gold`` holds something that is not a number.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import sts_score
+    >>> emb_a = [[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]
+    >>> emb_b = [[1.0, 0.1], [1.0, 1.0], [0.0, 1.0]]
+    >>> sts_score(emb_a, emb_b, gold=[5.0, 3.0, 0.5])
+    1.0
+    """
+    _check_option(correlation, _CORRELATIONS, "correlation")
+    sims = pair_similarity(emb_a, emb_b, similarity=similarity)
+    if len(sims) < 2:
+        raise ValueError(f"sts_score needs at least 2 pairs; got {len(sims)}.")
+    scores = _as_scores(gold, len(sims))
+    if np.all(scores == scores[0]):
+        raise ValueError(
+            f"gold is constant (every score is {scores[0]!r}): the correlation is undefined."
+        )
+    if np.all(sims == sims[0]):
+        warnings.warn(
+            "All pair similarities are equal: the correlation is undefined; returning 0.0.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return 0.0
+    if correlation == "spearman":
+        result = scipy.stats.spearmanr(sims, scores)
+    else:
+        result = scipy.stats.pearsonr(sims, scores)
+    return float(result[0])
+
+
+def split_pairs(embeddings, n_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split row-major pair embeddings ``(2 * n_pairs, d)`` into the two sides of each pair.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (2 * n_pairs, d)
+        Output of a text pipeline given pairs ``X`` of shape ``(n_pairs, 2)``: row ``2 * i``
+        embeds ``X[i, 0]`` and row ``2 * i + 1`` embeds ``X[i, 1]``.
+    n_pairs : int
+        Number of pairs.
+
+    Returns
+    -------
+    emb_a, emb_b : ndarray of shape (n_pairs, d)
+        Embeddings of the first and of the second sentences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb.metrics import split_pairs
+    >>> emb_a, emb_b = split_pairs(np.arange(8).reshape(4, 2), n_pairs=2)
+    >>> emb_a
+    array([[0, 1],
+           [4, 5]])
+    >>> emb_b
+    array([[2, 3],
+           [6, 7]])
+    """
+    if scipy.sparse.issparse(embeddings):
+        embeddings = embeddings.toarray()
+    arr = np.asarray(embeddings)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"embeddings must be a 2-D array of shape (2 * n_pairs, d); got shape {arr.shape}."
+        )
+    if arr.shape[0] != 2 * n_pairs:
+        raise ValueError(
+            f"Expected 2 * n_pairs = {2 * n_pairs} embedding rows for {n_pairs} pairs, got "
+            f"{arr.shape[0]}. The pipeline must flatten the (n_pairs, 2) text pairs row-major, "
+            "one embedding per text: row 2*i for X[i, 0] and row 2*i + 1 for X[i, 1]."
+        )
+    return arr[0::2], arr[1::2]
+
+
+class _STSScorer:
+    """Picklable ``scorer(estimator, X, y)`` returning :func:`sts_score` of ``transform(X)``."""
+
+    def __init__(self, similarity: Similarity, correlation: Correlation):
+        self.similarity = similarity
+        self.correlation = correlation
+
+    def __call__(self, estimator, X, y) -> float:
+        shape = np.shape(X)
+        if len(shape) != 2 or shape[1] != 2:
+            raise ValueError(
+                f"The STS scorer expects X of shape (n_pairs, 2), one sentence pair per row; "
+                f"got shape {shape}."
+            )
+        if len(y) != shape[0]:
+            raise ValueError(f"X has {shape[0]} pairs but y has {len(y)} gold scores.")
+        emb_a, emb_b = split_pairs(estimator.transform(X), shape[0])
+        return sts_score(emb_a, emb_b, y, similarity=self.similarity, correlation=self.correlation)
+
+    def __repr__(self) -> str:
+        return f"make_sts_scorer(similarity={self.similarity!r}, correlation={self.correlation!r})"
+
+
+def make_sts_scorer(
+    similarity: Similarity = "cosine", correlation: Correlation = "spearman"
+) -> _STSScorer:
+    """Make an STS scorer for ``scoring=`` in ``GridSearchCV`` or ``cross_val_score``.
+
+    The scorer is called as ``scorer(estimator, X, y)`` with ``X`` the sentence pairs,
+    shape ``(n_pairs, 2)``, and ``y`` the gold scores. It embeds ``X`` with
+    ``estimator.transform(X)`` (row-major flattening, see :func:`split_pairs`) and returns
+    :func:`sts_score`; greater is better. It pickles, so it works with ``n_jobs > 1``.
+
+    Parameters
+    ----------
+    similarity : {"cosine", "dot", "euclidean", "manhattan"}, default="cosine"
+        Pair similarity, see :func:`pair_similarity`.
+    correlation : {"spearman", "pearson"}, default="spearman"
+        Correlation with the gold scores.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y) -> float``.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import make_sts_scorer
+    >>> make_sts_scorer(correlation="pearson")
+    make_sts_scorer(similarity='cosine', correlation='pearson')
+    """
+    _check_option(similarity, _SIMILARITIES, "similarity")
+    _check_option(correlation, _CORRELATIONS, "correlation")
+    return _STSScorer(similarity, correlation)
+
+
+# --- clustering ---------------------------------------------------------------------------
+
+
+def _as_labels(labels, name: str) -> np.ndarray:
+    arr = np.asarray(labels)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {arr.shape}.")
+    if len(arr) == 0:
+        raise ValueError(f"{name} is empty.")
+    return arr
+
+
+def clustering_accuracy(labels_true, labels_pred) -> float:
+    """Accuracy of a clustering under the best one-to-one matching of clusters to classes.
+
+    The matching maximises the number of samples whose cluster is matched to their class
+    (Hungarian algorithm, :func:`scipy.optimize.linear_sum_assignment`). With more clusters
+    than classes, the unmatched clusters count as errors, and likewise the other way round.
+
+    Parameters
+    ----------
+    labels_true : array-like of shape (n_samples,)
+        Class labels (any hashable, sortable values, e.g. ints or strings).
+    labels_pred : array-like of shape (n_samples,)
+        Cluster labels.
+
+    Returns
+    -------
+    accuracy : float
+        Fraction of samples in [0, 1].
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import clustering_accuracy
+    >>> clustering_accuracy(["a", "a", "b", "b"], [1, 1, 0, 0])
+    1.0
+    >>> clustering_accuracy([0, 0, 1, 1], [0, 0, 0, 1])
+    0.75
+    """
+    true = _as_labels(labels_true, "labels_true")
+    pred = _as_labels(labels_pred, "labels_pred")
+    if len(true) != len(pred):
+        raise ValueError(
+            f"labels_true and labels_pred must have the same length; "
+            f"got {len(true)} and {len(pred)}."
+        )
+    counts = contingency_matrix(true, pred)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return float(counts[rows, cols].sum() / len(true))
+
+
+def evaluate_clustering(
+    X,
+    labels,
+    *,
+    n_clusters: int | None = None,
+    n_runs: int = 5,
+    random_state=None,
+) -> dict[str, float]:
+    """Cluster embeddings with k-means and score against the labels (accuracy and NMI).
+
+    :class:`~sklearn.cluster.KMeans` (k-means++, one initialisation) runs ``n_runs`` times
+    with different seeds; each run is scored by :func:`clustering_accuracy` and
+    :func:`~sklearn.metrics.normalized_mutual_info_score`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d)
+        Embeddings.
+    labels : array-like of shape (n_samples,)
+        True classes.
+    n_clusters : int or None, default=None
+        Number of clusters; ``None`` uses the number of distinct labels.
+    n_runs : int, default=5
+        Number of k-means runs (seeds).
+    random_state : int, RandomState instance or None, default=None
+        Draws the seed of each run.
+
+    Returns
+    -------
+    results : dict
+        ``"accuracy"``, ``"accuracy_std"``, ``"nmi"``, ``"nmi_std"`` (mean and population
+        standard deviation over the runs), ``"n_clusters"`` and ``"n_runs"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb.metrics import evaluate_clustering
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    >>> result = evaluate_clustering(X, ["x", "x", "y", "y"], n_runs=3, random_state=0)
+    >>> round(result["accuracy"], 6), round(result["nmi"], 6)
+    (1.0, 1.0)
+    """
+    data = _as_embeddings(X, "X")
+    labels = _as_labels(labels, "labels")
+    if len(labels) != len(data):
+        raise ValueError(f"X has {len(data)} rows but labels has {len(labels)} entries.")
+    k = len(np.unique(labels)) if n_clusters is None else n_clusters
+    if not 1 <= k <= len(data):
+        raise ValueError(f"n_clusters must be between 1 and n_samples={len(data)}; got {k}.")
+    if n_runs < 1:
+        raise ValueError(f"n_runs must be at least 1; got {n_runs}.")
+    seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n_runs)
+    accuracies, nmis = [], []
+    for seed in seeds:
+        pred = KMeans(n_clusters=k, n_init=1, random_state=seed).fit_predict(data)
+        accuracies.append(clustering_accuracy(labels, pred))
+        nmis.append(normalized_mutual_info_score(labels, pred))
+    return {
+        "accuracy": float(np.mean(accuracies)),
+        "accuracy_std": float(np.std(accuracies)),
+        "nmi": float(np.mean(nmis)),
+        "nmi_std": float(np.std(nmis)),
+        "n_clusters": int(k),
+        "n_runs": int(n_runs),
+    }
+
+
+# --- isotropy -----------------------------------------------------------------------------
+
+
+def average_cosine_similarity(X, n_pairs: int | None = None, random_state=None) -> float:
+    """Mean cosine similarity between distinct embeddings (near 0 for isotropic data).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d)
+        Embeddings, at least two.
+    n_pairs : int or None, default=None
+        ``None`` averages over all ordered pairs ``i != j`` exactly, in ``O(n d)`` time via
+        ``sum_{i != j} u_i . u_j = |sum_i u_i|^2 - sum_i |u_i|^2`` for unit rows ``u_i``.
+        An int averages over that many random pairs of distinct rows instead.
+    random_state : int, RandomState instance or None, default=None
+        Draws the random pairs when ``n_pairs`` is an int.
+
+    Returns
+    -------
+    mean_cosine : float
+        In [-1, 1]. Zero rows have cosine 0 with everything.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import average_cosine_similarity
+    >>> round(average_cosine_similarity([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), 4)
+    0.4714
+    """
+    data = _as_embeddings(X, "X", min_samples=2)
+    norms = np.linalg.norm(data, axis=1, keepdims=True)
+    unit = np.divide(data, norms, out=np.zeros_like(data), where=norms > 0)
+    n = len(unit)
+    if n_pairs is None:
+        total = unit.sum(axis=0)
+        off_diagonal = total @ total - np.einsum("ij,ij->", unit, unit)
+        return float(off_diagonal / (n * (n - 1)))
+    if n_pairs < 1:
+        raise ValueError(f"n_pairs must be a positive int or None; got {n_pairs}.")
+    rng = check_random_state(random_state)
+    first = rng.randint(n, size=n_pairs)
+    second = (first + rng.randint(1, n, size=n_pairs)) % n  # uniform over j != i
+    return float(np.einsum("ij,ij->i", unit[first], unit[second]).mean())
+
+
+def isotropy_ratio(X) -> float:
+    """Partition-function isotropy of Mu & Viswanath (2018), in (0, 1]; 1 is isotropic.
+
+    With ``Z(c) = sum_i exp(c . x_i)``, the ratio is ``min_c Z(c) / max_c Z(c)`` over the
+    unit eigenvectors ``c`` of ``X^T X`` (the uncentred embeddings), taking both signs of
+    each eigenvector since ``-c`` is an eigenvector too. It is computed as
+    ``exp(min log Z - max log Z)`` with :func:`scipy.special.logsumexp`, so large norms do not
+    overflow.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d)
+        Embeddings.
+
+    Returns
+    -------
+    ratio : float
+        Near 1 for isotropic embeddings, near 0 when they share a dominant direction.
+
+    References
+    ----------
+    .. [1] J. Mu and P. Viswanath, "All-but-the-Top: Simple and Effective Postprocessing for
+       Word Representations", ICLR 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb.metrics import isotropy_ratio
+    >>> X = np.random.RandomState(0).normal(size=(5000, 4))
+    >>> isotropy_ratio(X) > 0.9, isotropy_ratio(X + 10) < 1e-6
+    (True, True)
+    """
+    data = _as_embeddings(X, "X")
+    _, eigenvectors = np.linalg.eigh(data.T @ data)
+    projections = data @ eigenvectors
+    log_z = np.concatenate([logsumexp(projections, axis=0), logsumexp(-projections, axis=0)])
+    return float(np.exp(log_z.min() - log_z.max()))
+
+
+def top_component_variance_ratio(X) -> float:
+    """Share of the total variance along the first principal component.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d)
+        Embeddings, at least two, not all equal.
+
+    Returns
+    -------
+    ratio : float
+        ``PCA(n_components=1).explained_variance_ratio_[0]``, in [1/d, 1].
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import top_component_variance_ratio
+    >>> top_component_variance_ratio([[0.0, 0.0], [2.0, 0.0], [0.0, 1.0], [2.0, 1.0]])
+    0.8
+    """
+    data = _as_embeddings(X, "X", min_samples=2)
+    if np.all(data == data[0]):
+        raise ValueError("X has zero variance: every row is the same.")
+    pca = _fit_pca(data, n_components=1)
+    return float(pca.explained_variance_ratio_[0])

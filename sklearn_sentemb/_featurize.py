@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import threading
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -15,17 +14,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._cache import HiddenStateCache
 from ._models import load_model
-from ._tokens import TokenEmbeddings, TokenRole
+from ._tokenize import resolve_template, tokenize
+from ._tokens import TokenEmbeddings
 from ._validation import check_texts
 
-__all__ = ["TransformerFeaturizer", "PROMPT_TEMPLATES"]
-
-#: Named prompt templates. ``[MASK]`` stands for the tokenizer's own mask token.
-PROMPT_TEMPLATES = {
-    # PromptBERT (Jiang et al., 2022), the two templates of its Table 2.
-    "promptbert": 'This sentence : "{text}" means [MASK] .',
-    "promptbert-of": 'This sentence of "{text}" means [MASK] .',
-}
+__all__ = ["TransformerFeaturizer"]
 
 _FORWARD_LOCK = threading.Lock()
 
@@ -166,15 +159,18 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
         loaded = load_model(self.model, self.device, self.dtype)
         layers = self._layer_indices(loaded.n_layers)
         unique = list(dict.fromkeys(texts))
-        ids, roles = self._tokenize(loaded.tokenizer, unique, loaded)
-        states = self._hidden_states(loaded, unique, ids, sorted(set(layers)))
+        tokenized = tokenize(
+            loaded.tokenizer,
+            unique,
+            template=self.template,
+            max_length=self._max_length(loaded),
+            truncation=self.truncation,
+        )
+        states = self._hidden_states(loaded, unique, tokenized, sorted(set(layers)))
         values = self._combine([states[layer] for layer in layers])
-        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-        offsets = np.zeros(len(unique) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        flat_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-        flat_roles = np.concatenate(roles) if roles else np.zeros(0, dtype=np.int8)
-        tokens = TokenEmbeddings(values, offsets, flat_ids, flat_roles, _vocabulary(loaded))
+        tokens = TokenEmbeddings(
+            values, tokenized.offsets, tokenized.ids, tokenized.roles, loaded.vocabulary
+        )
         if len(unique) == len(texts):
             return tokens
         position = {text: i for i, text in enumerate(unique)}
@@ -208,26 +204,6 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
             total /= np.float32(len(arrays))
         return total
 
-    # -- tokenisation ----------------------------------------------------------
-    def _template_parts(self, tokenizer):
-        if self.template is None:
-            return [], []
-        template = PROMPT_TEMPLATES.get(self.template, self.template)
-        if template.count("{text}") != 1:
-            raise ValueError(
-                "TransformerFeaturizer: template must contain the placeholder {text} exactly "
-                f"once, got {self.template!r}."
-            )
-        if tokenizer.mask_token is not None:
-            template = template.replace("[MASK]", tokenizer.mask_token)
-        prefix, suffix = template.split("{text}")
-        encode = tokenizer(
-            [prefix.rstrip(), suffix.lstrip()],
-            add_special_tokens=False,
-            return_attention_mask=False,
-        )["input_ids"]
-        return encode[0], encode[1]
-
     def _max_length(self, loaded) -> int:
         if self.max_length is not None:
             return self.max_length
@@ -236,57 +212,6 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
             getattr(loaded.model.config, "max_position_embeddings", None),
         ]
         return int(min(x for x in limits if x is not None and x < 1e8))
-
-    def _tokenize(self, tokenizer, texts, loaded):
-        """Token ids and roles per text: specials, template prefix, text, suffix."""
-        if not texts:
-            return [], []
-        prefix, suffix = self._template_parts(tokenizer)
-        head, tail = _special_parts(tokenizer)
-        budget = self._max_length(loaded) - len(head) - len(tail) - len(prefix) - len(suffix)
-        if budget < 0:
-            raise ValueError(
-                f"TransformerFeaturizer: max_length={self._max_length(loaded)} leaves no room "
-                "for the text after the special and template tokens."
-            )
-        encoded = tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)
-        mask_id = tokenizer.mask_token_id
-        template_roles = [
-            np.where(np.asarray(part) == mask_id, TokenRole.MASK, TokenRole.TEMPLATE).astype(
-                np.int8
-            )
-            for part in (prefix, suffix)
-        ]
-        ids, roles = [], []
-        too_long = []
-        head_roles = np.full(len(head), TokenRole.SPECIAL, np.int8)
-        tail_roles = np.full(len(tail), TokenRole.SPECIAL, np.int8)
-        for i, text_ids in enumerate(encoded["input_ids"]):
-            if len(text_ids) > budget:
-                too_long.append(i)
-                text_ids = text_ids[:budget]
-            ids.append(np.asarray(head + prefix + text_ids + suffix + tail, dtype=np.int64))
-            roles.append(
-                np.concatenate(
-                    [
-                        head_roles,
-                        template_roles[0],
-                        np.zeros(len(text_ids), np.int8),
-                        template_roles[1],
-                        tail_roles,
-                    ]
-                )
-            )
-        if too_long:
-            message = (
-                f"TransformerFeaturizer: {len(too_long)} text(s) exceed max_length="
-                f"{self._max_length(loaded)} tokens and are cut, the first being "
-                f"{texts[too_long[0]]!r:.80}."
-            )
-            if self.truncation == "error":
-                raise ValueError(message + " Set truncation='warn' to cut them.")
-            warnings.warn(message, UserWarning, stacklevel=3)
-        return ids, roles
 
     # -- forward pass ------------------------------------------------------------
     def _cache_store(self):
@@ -298,26 +223,26 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
     def _config_key(self, loaded) -> str:
         parts = [
             loaded.fingerprint,
-            PROMPT_TEMPLATES.get(self.template, self.template),
+            resolve_template(self.template),
             self._max_length(loaded),
             str(loaded.model.dtype),
         ]
         return hashlib.blake2b(json.dumps(parts).encode(), digest_size=16).hexdigest()
 
-    def _hidden_states(self, loaded, texts, ids, layers) -> dict[int, np.ndarray]:
+    def _hidden_states(self, loaded, texts, tokenized, layers) -> dict[int, np.ndarray]:
         """Rows of all texts' tokens for each layer in ``layers`` (cached or computed)."""
         store = self._cache_store()
         key = self._config_key(loaded)
         entries = [store.get(key, text, layers) for text in texts]
         missing = [i for i, entry in enumerate(entries) if entry is None]
         if missing:
-            computed = self._forward(loaded, [ids[i] for i in missing], max(layers))
+            computed = self._forward(loaded, [tokenized.sequence(i) for i in missing], max(layers))
             for i, states in zip(missing, computed):
                 if self.cache is not False:
                     store.put(key, texts[i], states)
                 entries[i] = states
         for i, entry in enumerate(entries):
-            if len(entry[layers[0]]) != len(ids[i]):  # a stale entry would give wrong rows
+            if len(entry[layers[0]]) != tokenized.lengths[i]:  # a stale entry would give wrong rows
                 raise RuntimeError(
                     f"TransformerFeaturizer: cached hidden states of {texts[i]!r:.60} do not "
                     "match its tokenisation; clear the cache."
@@ -390,23 +315,3 @@ def _run_layers(loaded, input_ids, attention_mask, depth):
         for handle in handles:
             handle.remove()
     return captured
-
-
-def _special_parts(tokenizer):
-    """The special token ids the tokenizer puts before and after a single text."""
-    probe = tokenizer("a", add_special_tokens=True, return_special_tokens_mask=True)
-    ids, special = probe["input_ids"], probe["special_tokens_mask"]
-    content = [i for i, flag in enumerate(special) if not flag]
-    return ids[: content[0]], ids[content[-1] + 1 :]
-
-
-def _vocabulary(loaded):
-    vocab = getattr(loaded, "_vocabulary_array", None)
-    if vocab is None:
-        tokenizer = loaded.tokenizer
-        vocab = np.empty(len(tokenizer), dtype=object)
-        for token, index in tokenizer.get_vocab().items():
-            if index < len(vocab):
-                vocab[index] = token
-        loaded._vocabulary_array = vocab
-    return vocab

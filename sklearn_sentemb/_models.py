@@ -36,6 +36,18 @@ class LoadedModel:
     device: Any
     n_layers: int
     layer_modules: Any  # the encoder's list of layer modules
+    vocabulary: Any  # token string of each id, an object array
+
+
+def vocabulary_array(tokenizer):
+    """Object array mapping each token id of ``tokenizer`` to its string."""
+    import numpy as np
+
+    vocab = np.empty(len(tokenizer), dtype=object)
+    for token, index in tokenizer.get_vocab().items():
+        if index < len(vocab):
+            vocab[index] = token
+    return vocab
 
 
 def _offline_mode() -> bool:
@@ -141,6 +153,7 @@ def _load(path, device, dtype, torch) -> LoadedModel:
         device=device,
         n_layers=len(layers),
         layer_modules=layers,
+        vocabulary=vocabulary_array(tokenizer),
     )
 
 

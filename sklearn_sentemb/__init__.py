@@ -4,9 +4,10 @@ Importing the package does not import torch: the model-backed steps load it lazi
 """
 
 from ._cache import clear_memory_cache, set_memory_cache_limit
-from ._featurize import PROMPT_TEMPLATES, TransformerFeaturizer
+from ._featurize import TransformerFeaturizer
 from ._pooling import TokenPooler
 from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
+from ._tokenize import PROMPT_TEMPLATES
 from ._tokens import TokenEmbeddings, TokenRole
 
 __version__ = "0.1.0"

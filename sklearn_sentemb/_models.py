@@ -57,7 +57,7 @@ def _offline_mode() -> bool:
 def _package_path(model: str) -> str | None:
     module, _ = OFFLINE_PACKAGES[model]
     try:
-        return importlib.import_module(module).get_model_path()
+        return os.fspath(importlib.import_module(module).get_model_path())
     except ImportError:
         return None
 

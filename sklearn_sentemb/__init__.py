@@ -5,6 +5,7 @@ Importing the package does not import torch: the model-backed steps load it lazi
 
 from ._cache import clear_memory_cache, set_memory_cache_limit
 from ._featurize import TransformerFeaturizer
+from ._fit_on import FitOn
 from ._pooling import TokenPooler
 from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
 from ._tokenize import PROMPT_TEMPLATES
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllButTheTop",
     "CommonComponentRemoval",
+    "FitOn",
     "PROMPT_TEMPLATES",
     "TokenEmbeddings",
     "TokenPooler",

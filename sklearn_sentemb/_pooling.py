@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import unicodedata
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._tokens import TokenEmbeddings, TokenRole
 
 __all__ = ["TokenPooler"]
 
-_EXCLUDE_NAMES = {"special", "template", "mask", "punctuation", "subword"}
+_EXCLUDE_NAMES = {"special", "template", "mask", "punctuation", "subword", "frequent"}
+_EXCLUDE_METHODS = {"mean", "max", "first", "last"}  # the methods that read `exclude`
+_LEARNED = ("weights_", "default_weight_", "a_", "frequent_ids_")
 
 
 class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Pool the token vectors of each text into one sentence vector.
+    r"""Pool the token vectors of each text into one sentence vector.
 
     Parameters
     ----------
@@ -30,18 +39,93 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Tokens left out of ``mean``, ``max``, ``first`` and ``last``: any of
         "special" ([CLS], [SEP], ...), "template" (prompt tokens around the
         text), "mask", "punctuation" (tokens made only of punctuation),
-        "subword" (word-piece continuations such as "##ing"), and explicit
+        "subword" (word-piece continuations such as "##ing"), "frequent" (the
+        ``n_frequent`` most frequent token ids seen in ``fit``), and explicit
         token ids (int) or token strings. ``()`` keeps every token.
+    weighting : {None, "idf", "sif", "usif"}, default=None
+        Per-token weights learned in ``fit`` for ``method="mean"`` (any other
+        method with a weighting is rejected with a ``ValueError``). Each kept
+        token's vector is multiplied by the weight of its token id before the
+        mean. ``"idf"``: smooth inverse document frequency; ``"sif"``:
+        ``a / (a + p(w))`` [2]_; ``"usif"``: ``a / (a/2 + p(w))`` with ``a``
+        derived from the data [3]_. See Notes. None: the plain mean.
+    sif_a : float, default=1e-3
+        The ``a`` of ``weighting="sif"`` (Arora et al. use 1e-4 to 1e-3).
+    n_frequent : int, default=10
+        How many of the most frequent token ids ``exclude=(..., "frequent")``
+        leaves out; unused when ``exclude`` does not list "frequent".
 
     Attributes
     ----------
     n_features_in_ : int
         Width of the token vectors seen in ``fit``.
+    weights_ : ndarray of shape (n_vocabulary,)
+        Weight of each token id (only with a ``weighting``): the idf, SIF or
+        uSIF weight, ``default_weight_`` for ids not seen in ``fit``.
+        ``n_vocabulary`` is the larger of the vocabulary length and the
+        largest id seen plus one.
+    default_weight_ : float
+        Weight of a token id never seen in ``fit`` (ids beyond ``weights_``
+        included): the largest idf, ``log(1 + n_texts) + 1``, for "idf"; 1.0
+        (``p(w) = 0``) for "sif"; 2.0 (``a / (a/2)``) for "usif".
+    a_ : float
+        The ``a`` used by "sif" (``sif_a``) or derived by "usif" (``inf``
+        when no token passes the uSIF threshold; every weight is then 2).
+    frequent_ids_ : ndarray of shape (<= n_frequent,), int64
+        The most frequent token ids seen in ``fit``, most frequent first (ties:
+        smaller id first); only when ``exclude`` lists "frequent".
+
+    See Also
+    --------
+    TransformerFeaturizer : Token vectors of a Hugging Face encoder, with templates.
+    CommonComponentRemoval : The second step of SIF, on the pooled vectors.
 
     Notes
     -----
     A text with no token left after exclusion (for instance an empty string
     with its special tokens excluded) is pooled to the zero vector.
+
+    ``fit`` learns only when ``weighting`` is set or ``exclude`` lists
+    "frequent"; otherwise it checks the input, and ``transform`` works
+    without it. The statistics are counted over the tokens that ``exclude``
+    keeps (without "frequent" itself, whose ids are chosen among them), on
+    whatever ``TokenEmbeddings`` ``fit`` is given: the task's texts or a
+    larger corpus. ``method="mean"`` with a weighting gives, for a text whose
+    kept tokens are :math:`t = 1..n` with token ids :math:`w_t`,
+
+    .. math:: v = \frac{1}{n} \sum_t c(w_t)\, v_t,
+
+    the average of weighted vectors, as in SIF and uSIF (the scale differs
+    from :math:`\sum_t c\, v_t / \sum_t c` by a factor per text, which cosine
+    similarity ignores). With :math:`N` the number of texts, :math:`df(w)`
+    the number of texts that contain :math:`w` at least once, :math:`f(w)`
+    the count of :math:`w` among the fitted tokens and
+    :math:`p(w) = f(w) / \sum_u f(u)`:
+
+    - idf is scikit-learn's smooth idf (``TfidfTransformer(smooth_idf=True)``):
+      :math:`c(w) = \ln\frac{1 + N}{1 + df(w)} + 1`.
+    - SIF [2]_: :math:`c(w) = a / (a + p(w))` with ``a = sif_a``.
+    - uSIF [3]_: :math:`c(w) = a / (a/2 + p(w))`, where :math:`|V|` is the
+      number of distinct token ids fitted, :math:`n` the mean number of fitted
+      tokens per text (the expected random-walk length), the threshold
+      :math:`\tau = 1 - (1 - 1/|V|)^n`,
+      :math:`\alpha = |\{w : p(w) > \tau\}| / |V|`, :math:`Z = |V| / 2` and
+      :math:`a = (1 - \alpha) / (\alpha Z)`. The paper's piecewise
+      common-component removal is a separate step on the pooled vectors.
+
+    ``exclude=(..., "frequent")`` is PromptBERT's removal of frequent tokens,
+    one of the "-biases" ablations of static token embeddings [4]_.
+
+    References
+    ----------
+    .. [1] L. Stankevičius and M. Lukoševičius, "Extracting Sentence Embeddings
+       from Pretrained Transformer Models", Applied Sciences 14(19), 8887, 2024.
+    .. [2] S. Arora, Y. Liang and T. Ma, "A Simple but Tough-to-Beat Baseline
+       for Sentence Embeddings", ICLR 2017.
+    .. [3] K. Ethayarajh, "Unsupervised Random Walk Sentence Embeddings: A
+       Strong but Simple Baseline", Rep4NLP workshop at ACL 2018.
+    .. [4] T. Jiang et al., "PromptBERT: Improving BERT Sentence Embeddings
+       with Prompts", EMNLP 2022.
 
     Examples
     --------
@@ -54,28 +138,95 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     array([[2., 3.]], dtype=float32)
     >>> TokenPooler("cls").fit_transform(tokens)
     array([[0., 0.]], dtype=float32)
+
+    Weights are learned in ``fit``, here on a corpus where id 7 is in every
+    text and id 8 in one of two:
+
+    >>> corpus = TokenEmbeddings(
+    ...     values=np.zeros((3, 2), dtype=np.float32), offsets=[0, 2, 3],
+    ...     token_ids=[7, 8, 7], roles=[0, 0, 0])
+    >>> pooler = TokenPooler("mean", weighting="idf").fit(corpus)
+    >>> pooler.weights_[[7, 8]].round(3), round(pooler.default_weight_, 3)
+    (array([1.   , 1.405]), 2.099)
+    >>> pooler.transform(tokens).round(3)
+    array([[2.608, 3.811]], dtype=float32)
     """
 
     _parameter_constraints = {
         "method": [StrOptions({"mean", "max", "cls", "first", "last", "mask"})],
         "exclude": [tuple, list, str, None],
+        "weighting": [StrOptions({"idf", "sif", "usif"}), None],
+        "sif_a": [Interval(Real, 0, None, closed="neither")],
+        "n_frequent": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, method="mean", *, exclude=("special",)):
+    def __init__(
+        self, method="mean", *, exclude=("special",), weighting=None, sif_a=1e-3, n_frequent=10
+    ):
         self.method = method
         self.exclude = exclude
+        self.weighting = weighting
+        self.sif_a = sif_a
+        self.n_frequent = n_frequent
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the input; nothing is learned."""
-        self._validate_params()
+        """Learn token weights and frequent ids from ``X`` when asked to.
+
+        Parameters
+        ----------
+        X : TokenEmbeddings
+            The texts to learn from (the task's texts or a corpus).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TokenPooler
+        """
         X = _check_tokens(X, self)
+        self._check_combination()
+        for name in _LEARNED:  # drop what a previous fit with other parameters learned
+            self.__dict__.pop(name, None)
         self.n_features_in_ = X.dim
+        if not (self.weighting is not None or self._lists_frequent()):
+            return self
+        if X.token_ids.size and X.token_ids.min() < 0:
+            raise ValueError(
+                "TokenPooler: token ids must be non-negative to learn weights, got "
+                f"{int(X.token_ids.min())}."
+            )
+        counts, df = _token_counts(X, self._keep_mask(X, frequent=False))
+        if self._lists_frequent():
+            self.frequent_ids_ = _most_frequent(counts, self.n_frequent)
+        if self.weighting == "idf":
+            self.weights_ = _idf_weights(df, len(X))
+            self.default_weight_ = float(_idf_weights(np.zeros(1), len(X))[0])
+        elif self.weighting == "sif":
+            self.a_ = float(self.sif_a)
+            self.weights_ = _sif_weights(counts, self.a_)
+            self.default_weight_ = 1.0
+        elif self.weighting == "usif":
+            self.a_ = _usif_a(counts, len(X))
+            self.weights_ = _usif_weights(counts, self.a_)
+            self.default_weight_ = 2.0
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Sentence vectors, shape (n_texts, dim), float32."""
+        """Sentence vectors, shape (n_texts, dim), float32.
+
+        Parameters
+        ----------
+        X : TokenEmbeddings
+            Token vectors of the texts to pool.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, dim), float32
+        """
         self._validate_params()
         X = _check_tokens(X, self)
+        self._check_combination()
         if hasattr(self, "n_features_in_") and X.dim != self.n_features_in_:
             raise ValueError(
                 f"TokenPooler: token vectors have width {X.dim}, but {self.n_features_in_} in fit."
@@ -94,7 +245,11 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             return _segment_mean(X, keep)
         keep = self._keep_mask(X)
         if self.method == "mean":
-            return _segment_mean(X, keep)
+            weights = None
+            if self.weighting is not None:
+                self._check_fitted("weights_", f"weighting={self.weighting!r}")
+                weights = _lookup(self.weights_, self.default_weight_, X.token_ids)
+            return _segment_mean(X, keep, weights)
         if self.method == "max":
             return _segment_max(X, keep)
         kept_counts = np.bincount(X.segment_ids[keep], minlength=len(X))
@@ -106,22 +261,53 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         rows[nonempty] = kept_index[position[nonempty]]
         return _take(X, rows, nonempty)
 
+    def __sklearn_is_fitted__(self):
+        if self.weighting is not None:
+            return hasattr(self, "weights_")
+        if self._uses_frequent():
+            return hasattr(self, "frequent_ids_")
+        return True
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
-        tags.requires_fit = False
+        tags.requires_fit = self.weighting is not None or self._uses_frequent()
         return tags
 
     @property
     def _n_features_out(self):
         return self.n_features_in_
 
-    def _keep_mask(self, X: TokenEmbeddings) -> np.ndarray:
+    # -- helpers -----------------------------------------------------------------
+    def _exclude_items(self) -> tuple:
         exclude = self.exclude
-        if exclude is None:
-            exclude = ()
-        elif isinstance(exclude, str):
-            exclude = (exclude,)
+        if isinstance(exclude, str):
+            return (exclude,)
+        return tuple(exclude) if isinstance(exclude, (tuple, list)) else ()
+
+    def _lists_frequent(self) -> bool:
+        return any(isinstance(item, str) and item == "frequent" for item in self._exclude_items())
+
+    def _uses_frequent(self) -> bool:
+        """Whether ``transform`` needs ``frequent_ids_`` (``cls`` and ``mask`` ignore exclude)."""
+        return self._lists_frequent() and self.method in _EXCLUDE_METHODS
+
+    def _check_combination(self):
+        if self.weighting is not None and self.method != "mean":
+            raise ValueError(
+                f"TokenPooler: weighting={self.weighting!r} weights the tokens of "
+                f"method='mean' only, got method={self.method!r}; use weighting=None."
+            )
+
+    def _check_fitted(self, attribute: str, what: str):
+        if not hasattr(self, attribute):
+            raise NotFittedError(
+                f"TokenPooler({what}) learns from the texts given to fit; call fit (on the "
+                "task's texts or a corpus) before transform."
+            )
+
+    def _keep_mask(self, X: TokenEmbeddings, frequent: bool = True) -> np.ndarray:
+        """Tokens kept by ``exclude``; ``frequent=False`` ignores "frequent"."""
         keep = np.ones(len(X.values), dtype=bool)
         role_of = {
             "special": TokenRole.SPECIAL,
@@ -129,13 +315,17 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             "mask": TokenRole.MASK,
         }
         ids, strings = [], []
-        for item in exclude:
+        for item in self._exclude_items():
             if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
                 ids.append(int(item))
             elif item in role_of:
                 keep &= X.roles != role_of[item]
             elif item in ("punctuation", "subword"):
                 keep &= ~_vocabulary_flags(X, item)[X.token_ids]
+            elif item == "frequent":
+                if frequent:
+                    self._check_fitted("frequent_ids_", "exclude=(..., 'frequent')")
+                    ids.extend(self.frequent_ids_.tolist())
             elif isinstance(item, str):
                 strings.append(item)
             else:
@@ -168,10 +358,13 @@ def _pool_matrix(X: TokenEmbeddings, weights: np.ndarray) -> sp.csr_matrix:
 
 
 def _segment_mean(X: TokenEmbeddings, keep: np.ndarray, weights=None) -> np.ndarray:
-    """Weighted mean of the kept tokens of each text (zeros where none is kept)."""
+    """Mean of ``weights * values`` over the kept tokens of each text (zeros where none is kept).
+
+    The divisor is the number of kept tokens, not the sum of their weights.
+    """
+    counts = np.bincount(X.segment_ids[keep], minlength=len(X)).astype(np.float64)
     w = keep.astype(np.float64) if weights is None else np.where(keep, weights, 0.0)
-    totals = np.bincount(X.segment_ids, weights=w, minlength=len(X))
-    scale = np.divide(1.0, totals, out=np.zeros(len(X)), where=totals > 0)
+    scale = np.divide(1.0, counts, out=np.zeros(len(X)), where=counts > 0)
     w = w * np.repeat(scale, X.lengths)
     out = _pool_matrix(X, w.astype(np.float32)) @ X.values
     return np.asarray(out, dtype=np.float32)
@@ -215,3 +408,71 @@ def _is_punctuation(token) -> bool:
         return False
     token = token.removeprefix("##").lstrip("Ġ▁")
     return bool(token) and all(unicodedata.category(c).startswith("P") for c in token)
+
+
+# -- learned token statistics (pure helpers) ---------------------------------------
+def _token_counts(X: TokenEmbeddings, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Count and document frequency of each token id among the kept tokens.
+
+    Both arrays have one entry per vocabulary id: the larger of the vocabulary
+    length and the largest id plus one. A token repeated in a text adds once
+    to its document frequency.
+    """
+    size = int(X.token_ids.max()) + 1 if X.token_ids.size else 0
+    if X.vocabulary is not None:
+        size = max(size, len(X.vocabulary))
+    ids = X.token_ids[keep]
+    counts = np.bincount(ids, minlength=size)
+    pairs = np.unique(X.segment_ids[keep] * np.int64(max(size, 1)) + ids)  # distinct (text, id)
+    df = np.bincount(pairs % max(size, 1), minlength=size)
+    return counts, df
+
+
+def _most_frequent(counts: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` ids of highest count (seen ones only), most frequent first, ties by id."""
+    order = np.argsort(-counts, kind="stable")[:n]
+    return order[counts[order] > 0].astype(np.int64)
+
+
+def _idf_weights(df: np.ndarray, n_texts: int) -> np.ndarray:
+    """scikit-learn's smooth idf: ``ln((1 + n_texts) / (1 + df)) + 1``."""
+    return np.log((1.0 + n_texts) / (1.0 + np.asarray(df, dtype=np.float64))) + 1.0
+
+
+def _probabilities(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    return counts / total if total else np.zeros(len(counts))
+
+
+def _sif_weights(counts: np.ndarray, a: float) -> np.ndarray:
+    """SIF weights ``a / (a + p(w))`` (Arora et al., 2017)."""
+    return a / (a + _probabilities(counts))
+
+
+def _usif_a(counts: np.ndarray, n_texts: int) -> float:
+    """uSIF's ``a = (1 - alpha) / (alpha * |V| / 2)`` (Ethayarajh, 2018); inf if alpha = 0."""
+    seen = counts[counts > 0]
+    n_vocabulary = len(seen)
+    if n_vocabulary == 0:
+        return float("inf")
+    length = seen.sum() / n_texts  # expected random-walk length: mean fitted tokens per text
+    threshold = 1.0 - (1.0 - 1.0 / n_vocabulary) ** length
+    alpha = np.count_nonzero(seen / seen.sum() > threshold) / n_vocabulary
+    if alpha == 0:
+        return float("inf")
+    return float((1.0 - alpha) / (alpha * n_vocabulary / 2.0))
+
+
+def _usif_weights(counts: np.ndarray, a: float) -> np.ndarray:
+    """uSIF weights ``a / (a/2 + p(w))``; 2 everywhere when ``a`` is infinite."""
+    if np.isinf(a):
+        return np.full(len(counts), 2.0)
+    return a / (a / 2.0 + _probabilities(counts))
+
+
+def _lookup(table: np.ndarray, default: float, ids: np.ndarray) -> np.ndarray:
+    """``table[ids]``, with ``default`` for ids outside the table."""
+    inside = (ids >= 0) & (ids < len(table))
+    if not len(table):
+        return np.full(len(ids), default)
+    return np.where(inside, table[np.where(inside, ids, 0)], default)

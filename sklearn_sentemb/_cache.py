@@ -35,12 +35,13 @@ def _hash(data: bytes) -> bytes:
 
 
 class _MemoryStore:
-    """Process-wide LRU of entries, bounded in bytes."""
+    """Process-wide LRU bounded in bytes; ``size(value)`` gives a value's bytes."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, size=lambda layers: sum(a.nbytes for a in layers.values())):
         self.max_bytes = max_bytes
         self.n_bytes = 0
-        self._entries: OrderedDict[tuple, dict[int, np.ndarray]] = OrderedDict()
+        self._size = size
+        self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key):
@@ -50,17 +51,18 @@ class _MemoryStore:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key, layers: dict[int, np.ndarray]):
-        size = sum(a.nbytes for a in layers.values())
-        if size > self.max_bytes:
-            return
+    def put(self, key, value, merge=None):
+        """Store ``value``; ``merge(old, value)`` combines it with an existing entry."""
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self.n_bytes -= sum(a.nbytes for a in old.values())
-                layers = {**old, **layers}
-                size = sum(a.nbytes for a in layers.values())
-            self._entries[key] = layers
+                self.n_bytes -= self._size(old)
+                if merge is not None:
+                    value = merge(old, value)
+            size = self._size(value)
+            if size > self.max_bytes:
+                return
+            self._entries[key] = value
             self.n_bytes += size
             self._evict()
 
@@ -72,7 +74,7 @@ class _MemoryStore:
     def _evict(self):
         while self.n_bytes > self.max_bytes and self._entries:
             _, evicted = self._entries.popitem(last=False)
-            self.n_bytes -= sum(a.nbytes for a in evicted.values())
+            self.n_bytes -= self._size(evicted)
 
     def clear(self):
         with self._lock:
@@ -86,6 +88,15 @@ class _MemoryStore:
 memory_cache = _MemoryStore(
     int(os.environ.get("SKLEARN_SENTEMB_MEMORY_CACHE_BYTES", DEFAULT_MEMORY_LIMIT))
 )
+# Whole featurizer outputs of recent calls: a grid search transforms the same fold texts
+# with the same layers once per pooler and refiner candidate.
+recent_outputs = _MemoryStore(
+    DEFAULT_MEMORY_LIMIT // 4, size=lambda tokens: tokens.values.nbytes + 9 * len(tokens.token_ids)
+)
+
+
+def _merge_layers(old, new):
+    return {**old, **new}
 
 
 def set_memory_cache_limit(n_bytes: int) -> None:
@@ -93,14 +104,18 @@ def set_memory_cache_limit(n_bytes: int) -> None:
 
     The environment variable ``SKLEARN_SENTEMB_MEMORY_CACHE_BYTES`` sets the
     bound at import. Least recently used entries are dropped first; ``0``
-    disables the in-memory cache.
+    disables the in-memory cache. A quarter of the bound again holds the
+    outputs of the most recent featurizer calls (a grid search repeats them
+    for each pooler and refiner candidate).
     """
     memory_cache.resize(int(n_bytes))
+    recent_outputs.resize(int(n_bytes) // 4)
 
 
 def clear_memory_cache() -> None:
     """Drop every hidden state held in memory by this process."""
     memory_cache.clear()
+    recent_outputs.clear()
 
 
 class _DiskStore:
@@ -189,13 +204,13 @@ class HiddenStateCache:
             entry = self.disk.get(config_key, text)
             if entry is not None and all(layer in entry for layer in layers):
                 if self.use_memory:
-                    memory_cache.put(key, entry)
+                    memory_cache.put(key, entry, merge=_merge_layers)
                 return entry
         return None
 
     def put(self, config_key: str, text: str, layers: dict[int, np.ndarray]) -> None:
         """Store ``layers`` (layer index -> array) of ``text``, merged with any stored."""
         if self.use_memory:
-            memory_cache.put((config_key, text), layers)
+            memory_cache.put((config_key, text), layers, merge=_merge_layers)
         if self.disk is not None:
             self.disk.put(config_key, text, layers)

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._cache import HiddenStateCache
+from ._cache import HiddenStateCache, recent_outputs
 from ._models import load_model
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
@@ -158,6 +158,22 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
         texts = check_texts(X, type(self).__name__)
         loaded = load_model(self.model, self.device, self.dtype)
         layers = self._layer_indices(loaded.n_layers)
+        if self.cache is False:
+            return self._transform(texts, loaded, layers)
+        memo_key = (
+            self._config_key(loaded),
+            tuple(layers),
+            self.layer_combination,
+            hashlib.blake2b(json.dumps(texts).encode(), digest_size=16).digest(),
+        )
+        tokens = recent_outputs.get(memo_key)
+        if tokens is None:
+            tokens = self._transform(texts, loaded, layers)
+            tokens.values.flags.writeable = False  # shared by later calls: never modify it
+            recent_outputs.put(memo_key, tokens)
+        return tokens
+
+    def _transform(self, texts, loaded, layers) -> TokenEmbeddings:
         unique = list(dict.fromkeys(texts))
         tokenized = tokenize(
             loaded.tokenizer,
@@ -199,7 +215,9 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
             return arrays[0]
         if self.layer_combination == "concat":
             return np.concatenate(arrays, axis=1)
-        total = np.add.reduce(arrays, dtype=np.float32)
+        total = arrays[0].copy()
+        for array in arrays[1:]:
+            total += array
         if self.layer_combination == "mean":
             total /= np.float32(len(arrays))
         return total

@@ -90,11 +90,7 @@ def tokenize(
     roles_after = _template_roles(tokenizer, suffix) + [TokenRole.SPECIAL] * len(tail)
 
     n = len(texts)
-    encoded = (
-        tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)["input_ids"]
-        if n
-        else []
-    )
+    encoded = _encode(tokenizer, texts) if n else []
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
     flat = np.fromiter(itertools.chain.from_iterable(encoded), dtype=np.int64, count=lengths.sum())
 
@@ -137,6 +133,18 @@ def tokenize(
     )
     ids[text_positions] = flat
     return Tokenized(ids, roles, offsets)
+
+
+def _encode(tokenizer, texts) -> list[list[int]]:
+    """Token ids of each text, without special tokens."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        # The Rust tokenizer directly: the Python wrapper's per-text conversion costs more
+        # than the tokenisation itself.
+        return [e.ids for e in backend.encode_batch(list(texts), add_special_tokens=False)]
+    return tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)[
+        "input_ids"
+    ]
 
 
 def _special_parts(tokenizer):

@@ -280,7 +280,7 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
         if self.progress:
             from tqdm.auto import tqdm
 
-            batches = tqdm(batches, desc="TransformerFeaturizer", unit="batch")
+            batches = tqdm(batches, desc="TransformerFeaturizer", unit="batch", leave=False)
         pad_id = loaded.tokenizer.pad_token_id or 0
         with _FORWARD_LOCK, torch.inference_mode():
             for batch in batches:

@@ -1,0 +1,183 @@
+"""Grid search over extraction choices on an STS task: the engine of ``sentemb search``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import Normalizer, QuantileTransformer, StandardScaler
+
+from ._featurize import TransformerFeaturizer
+from ._fit_on import FitOn
+from ._pooling import TokenPooler
+from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
+
+__all__ = [
+    "REFINERS",
+    "NAMED_GRIDS",
+    "SearchResult",
+    "make_search_pipeline",
+    "load_grid",
+    "search_sts",
+]
+
+#: Refiners a grid file may name by string.
+REFINERS = {
+    "none": lambda: "passthrough",
+    "whitening": lambda: Whitening(),
+    "whitening-256": lambda: Whitening(n_components=256),
+    "zca": lambda: Whitening(method="zca"),
+    "abtt": lambda: AllButTheTop(n_components=2),
+    "ccr": lambda: CommonComponentRemoval(n_components=1),
+    "zscore": lambda: StandardScaler(),
+    "quantile": lambda: QuantileTransformer(n_quantiles=1000),
+    "l2": lambda: Normalizer(),
+}
+
+#: Named grids: parameter names of :func:`make_search_pipeline`'s steps; refiners by name.
+NAMED_GRIDS = {
+    "default": {
+        "tokens__layers": [-1, [1, -1], [0, -1], [-2, -1]],
+        "pool__method": ["mean", "max"],
+        "refine": ["none", "whitening", "abtt", "zscore", "quantile"],
+    },
+    "quick": {
+        "tokens__layers": [-1, [1, -1]],
+        "pool__method": ["mean"],
+        "refine": ["none", "whitening", "zscore"],
+    },
+}
+
+
+def make_search_pipeline(model, *, cache=None, batch_size=32, progress=False) -> Pipeline:
+    """The pipeline a search varies: ``fit_on``, ``tokens``, ``pool``, ``refine`` steps."""
+    return Pipeline(
+        [
+            ("fit_on", FitOn()),
+            (
+                "tokens",
+                TransformerFeaturizer(model, cache=cache, batch_size=batch_size, progress=progress),
+            ),
+            ("pool", TokenPooler("mean")),
+            ("refine", "passthrough"),
+        ]
+    )
+
+
+def load_grid(grid) -> dict:
+    """A parameter grid from a name in ``NAMED_GRIDS``, a JSON file path or a dict.
+
+    Refiners under the ``"refine"`` key may be given by name (see ``REFINERS``);
+    lists of layers stay lists. Raises ``ValueError`` for unknown names.
+    """
+    if isinstance(grid, dict):
+        spec = grid
+    elif grid in NAMED_GRIDS:
+        spec = NAMED_GRIDS[grid]
+    else:
+        path = Path(grid)
+        if not path.is_file():
+            raise ValueError(
+                f"grid {grid!r} is neither a named grid ({', '.join(NAMED_GRIDS)}) nor a JSON file."
+            )
+        try:
+            spec = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"grid file {path} is not valid JSON: {exc}") from None
+        if not isinstance(spec, dict):
+            raise ValueError(f"grid file {path} must hold a JSON object of parameter lists.")
+    out = {}
+    for key, values in spec.items():
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"grid entry {key!r} must be a non-empty list, got {values!r}.")
+        if key == "refine":
+            values = [_refiner(v) for v in values]
+        out[key] = values
+    return out
+
+
+def _refiner(value):
+    if not isinstance(value, str) or value == "passthrough":
+        return value
+    if value not in REFINERS:
+        raise ValueError(f"unknown refiner {value!r}; choose from {', '.join(REFINERS)}.")
+    return REFINERS[value]()
+
+
+def describe(value) -> str:
+    """Short readable name of a grid value (refiners by their class name)."""
+    if value == "passthrough":
+        return "none"
+    if hasattr(value, "get_params"):
+        return type(value).__name__
+    return str(value)
+
+
+@dataclass
+class SearchResult:
+    """What :func:`search_sts` found."""
+
+    search: GridSearchCV
+    best_pipeline: Pipeline
+    test_score: float | None
+    table: list[dict]
+
+    def to_csv(self, path) -> None:
+        import csv
+
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(self.table[0]))
+            writer.writeheader()
+            writer.writerows(self.table)
+
+
+def search_sts(
+    pipeline,
+    grid,
+    dev_pairs,
+    dev_gold,
+    *,
+    test_pairs=None,
+    test_gold=None,
+    cv=3,
+    n_jobs=None,
+    random_state=0,
+    verbose=0,
+) -> SearchResult:
+    """Grid-search ``pipeline`` on STS dev pairs; refit the best on all of dev, score on test.
+
+    Folds are shuffled (seeded by ``random_state``), because STS files are
+    ordered by source and unshuffled folds would differ in kind.
+    """
+    from .metrics import make_sts_scorer, split_pairs, sts_score
+
+    folds = KFold(cv, shuffle=True, random_state=random_state)
+    search = GridSearchCV(
+        pipeline,
+        load_grid(grid),
+        scoring=make_sts_scorer(),
+        cv=folds,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        refit=True,
+        error_score="raise",
+    )
+    search.fit(dev_pairs, dev_gold)
+    test_score = None
+    if test_pairs is not None:
+        emb = search.best_estimator_.transform(test_pairs)
+        test_score = sts_score(*split_pairs(emb, len(test_pairs)), test_gold)
+    results = search.cv_results_
+    order = np.argsort(results["rank_test_score"], kind="stable")
+    table = []
+    for i in order:
+        row = {"rank": int(results["rank_test_score"][i])}
+        row.update({k: describe(v) for k, v in results["params"][i].items()})
+        row["dev_spearman"] = float(results["mean_test_score"][i])
+        row["dev_std"] = float(results["std_test_score"][i])
+        table.append(row)
+    return SearchResult(search, search.best_estimator_, test_score, table)

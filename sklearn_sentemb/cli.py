@@ -28,7 +28,7 @@ def _search(args) -> int:
     import joblib
 
     from .datasets import load_sts
-    from .search import load_grid, make_search_pipeline, search_sts
+    from .search import load_grid, make_search_pipeline, plot_heatmap, search_sts
 
     if args.task not in DEV_SPLITS:
         raise UsageError(
@@ -63,7 +63,7 @@ def _search(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(result.best_pipeline, out / "best_pipeline.joblib")
     result.to_csv(out / "results.csv")
-    _heatmap(result.table, out / "heatmap.png", f"{args.model} on {args.task} {dev_split}")
+    plot_heatmap(result.table, out / "heatmap.png", f"{args.model} on {args.task} {dev_split}")
 
     print(f"\n{'rank':>4}  {'dev Spearman':>12}  configuration")
     for row in result.table[: args.top]:
@@ -84,39 +84,6 @@ def _search(args) -> int:
 
 def _limit(pairs, gold, n):
     return (pairs, gold) if n is None else (pairs[:n], gold[:n])
-
-
-def _heatmap(table, path, title) -> None:
-    """Dev score by layers (rows) and the other choices (columns)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = [k for k in table[0] if k not in ("rank", "dev_spearman", "dev_std")]
-    row_key = "tokens__layers" if "tokens__layers" in keys else keys[0]
-    col_keys = [k for k in keys if k != row_key]
-    rows = list(dict.fromkeys(r[row_key] for r in table))
-    cols = list(dict.fromkeys(" / ".join(r[k] for k in col_keys) or "-" for r in table))
-    grid = np.full((len(rows), len(cols)), np.nan)
-    for r in table:
-        col = " / ".join(r[k] for k in col_keys) or "-"
-        grid[rows.index(r[row_key]), cols.index(col)] = 100 * r["dev_spearman"]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(cols), 1.5 + 0.5 * len(rows)))
-    image = ax.imshow(grid, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), rows)
-    ax.set_xlabel(" / ".join(k.split("__")[-1] for k in col_keys))
-    ax.set_ylabel(row_key.split("__")[-1])
-    for i in range(len(rows)):
-        for j in range(len(cols)):
-            if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", color="w", fontsize=8)
-    fig.colorbar(image, ax=ax, label="dev Spearman x 100")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 # -- embed -------------------------------------------------------------------------------

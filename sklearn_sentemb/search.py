@@ -22,6 +22,7 @@ __all__ = [
     "SearchResult",
     "make_search_pipeline",
     "load_grid",
+    "plot_heatmap",
     "search_sts",
 ]
 
@@ -181,3 +182,39 @@ def search_sts(
         row["dev_std"] = float(results["std_test_score"][i])
         table.append(row)
     return SearchResult(search, search.best_estimator_, test_score, table)
+
+
+def plot_heatmap(table, path, title="") -> None:
+    """Save a PNG heatmap of dev score by layers (rows) and the other choices (columns).
+
+    ``table`` is :attr:`SearchResult.table`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in table[0] if k not in ("rank", "dev_spearman", "dev_std")]
+    row_key = "tokens__layers" if "tokens__layers" in keys else keys[0]
+    col_keys = [k for k in keys if k != row_key]
+    rows = list(dict.fromkeys(r[row_key] for r in table))
+    cols = list(dict.fromkeys(" / ".join(r[k] for k in col_keys) or "-" for r in table))
+    grid = np.full((len(rows), len(cols)), np.nan)
+    for r in table:
+        col = " / ".join(r[k] for k in col_keys) or "-"
+        grid[rows.index(r[row_key]), cols.index(col)] = 100 * r["dev_spearman"]
+    fig, ax = plt.subplots(figsize=(3.5 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
+    image = ax.imshow(grid, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel(" / ".join(k.split("__")[-1] for k in col_keys))
+    ax.set_ylabel(row_key.split("__")[-1])
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if np.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(image, ax=ax, label="dev Spearman x 100")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -6,8 +6,16 @@ Importing the package does not import torch: the model-backed steps load it lazi
 from ._cache import clear_memory_cache, set_memory_cache_limit
 from ._featurize import TransformerFeaturizer
 from ._fit_on import FitOn
+from ._mixer import TokenMixer
 from ._pooling import TokenPooler
 from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
+from ._static import (
+    AveragedTokenEmbeddings,
+    InputTokenEmbeddings,
+    RandomTokenEmbeddings,
+    WordVectors,
+    load_glove,
+)
 from ._tokenize import PROMPT_TEMPLATES
 from ._tokens import TokenEmbeddings, TokenRole
 
@@ -15,15 +23,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AllButTheTop",
+    "AveragedTokenEmbeddings",
     "CommonComponentRemoval",
     "FitOn",
+    "InputTokenEmbeddings",
     "PROMPT_TEMPLATES",
+    "RandomTokenEmbeddings",
     "TokenEmbeddings",
+    "TokenMixer",
     "TokenPooler",
     "TokenRole",
     "TransformerFeaturizer",
     "Whitening",
+    "WordVectors",
     "__version__",
     "clear_memory_cache",
+    "load_glove",
     "set_memory_cache_limit",
 ]

@@ -13,7 +13,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LoadedModel", "load_model", "resolve_model", "clear_registry"]
+__all__ = [
+    "LoadedModel",
+    "LoadedTokenizer",
+    "load_model",
+    "load_tokenizer",
+    "resolve_model",
+    "clear_registry",
+]
 
 # Hub ids whose weights ship in a package that installs offline.
 OFFLINE_PACKAGES = {
@@ -126,6 +133,41 @@ def clear_registry() -> None:
     """Forget every loaded model (frees their memory once unreferenced)."""
     with _LOCK:
         _REGISTRY.clear()
+        _TOKENIZERS.clear()
+
+
+@dataclass
+class LoadedTokenizer:
+    """A tokenizer loaded once per process, without its model's weights."""
+
+    tokenizer: Any
+    path: str
+    vocabulary: Any  # token string of each id, an object array
+
+
+_TOKENIZERS: dict[str, LoadedTokenizer] = {}
+
+
+def load_tokenizer(model) -> LoadedTokenizer:
+    """Load (once per process) only the tokenizer named by ``model``.
+
+    For steps that need token ids but no forward pass (the static
+    featurizers). A model already in the registry lends its tokenizer.
+    """
+    path = resolve_model(model)
+    with _LOCK:
+        loaded = _TOKENIZERS.get(path)
+        if loaded is None:
+            full = next((m for m in _REGISTRY.values() if m.path == path), None)
+            if full is not None:
+                loaded = LoadedTokenizer(full.tokenizer, path, full.vocabulary)
+            else:
+                from transformers import AutoTokenizer
+
+                tokenizer = AutoTokenizer.from_pretrained(path)
+                loaded = LoadedTokenizer(tokenizer, path, vocabulary_array(tokenizer))
+            _TOKENIZERS[path] = loaded
+    return loaded
 
 
 def _load(path, device, dtype, torch) -> LoadedModel:

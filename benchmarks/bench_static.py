@@ -1,0 +1,181 @@
+"""Throughput of the static token featurizers against a transformer forward pass.
+
+Each row is ``featurizer + TokenPooler("mean")`` over real sentences (STS-B, SICK and
+WikiText-103 valid/test sentences, repeated up to ``--n-texts``), tokenisation included,
+processed in chunks of ``--chunk`` texts to bound memory. The baseline,
+``TransformerFeaturizer`` (all-MiniLM-L6-v2, last layer, no cache) + mean, runs on the first
+``--baseline-texts`` of the same texts and its throughput is extrapolated. Peak RSS is the
+process maximum after each row (``resource.getrusage``).
+
+``--fit-avg`` also times ``AveragedTokenEmbeddings.fit`` on all WikiText-103 valid+test
+text (one item per sentence by default, see ``--corpus-unit``) and uses that table for the
+Avg. row; without it the Avg. row uses a table fitted on ``--avg-texts`` sentences (the
+transform cost does not depend on the corpus).
+
+Run from the repository root::
+
+    python benchmarks/bench_static.py                 # throughput table (a few minutes)
+    python benchmarks/bench_static.py --fit-avg       # plus the Avg. fit (5-10 minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = Path(os.environ.get("SKLEARN_SENTEMB_SHARED", REPO.parent / "shared")) / "data"
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def read_corpus(data: Path, unit: str) -> list[str]:
+    """WikiText-103 valid+test without empty and heading lines (sentences or paragraphs)."""
+    try:
+        from sklearn_sentemb.datasets import load_corpus
+    except ImportError:
+        load_corpus = None
+    if load_corpus is not None:
+        return load_corpus(
+            "wikitext103",
+            split=("valid", "test"),
+            data_home=data,
+            sentence_split=unit == "sentence",
+        )
+    texts = []
+    for split in ("valid", "test"):
+        for line in (data / "wikitext103" / f"wiki.{split}.tokens").read_text("utf-8").splitlines():
+            line = line.strip()
+            if line and not (line.startswith("= ") and line.endswith(" =")):
+                texts.extend(line.split(" . ") if unit == "sentence" else [line])
+    return texts
+
+
+def read_sentences(data: Path) -> list[str]:
+    """Distinct sentences of STS-B (all splits), SICK (all splits) and WikiText valid+test."""
+    texts = []
+    for split in ("train", "dev", "test"):
+        for line in (data / "stsb" / f"sts-{split}.csv").read_text("utf-8").splitlines():
+            fields = line.split("\t")
+            texts += fields[5:7]
+    for name in ("SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt"):
+        for line in (data / "sick" / name).read_text("utf-8").splitlines()[1:]:
+            texts += line.split("\t")[1:3]
+    texts += read_corpus(data, "sentence")
+    return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def throughput(featurizer, texts, chunk: int) -> tuple[float, float]:
+    """Sentences per second and seconds of featurizer + mean pooling over ``texts``."""
+    from sklearn_sentemb import TokenPooler
+
+    pooler = TokenPooler("mean")
+    featurizer.fit(texts[:10])
+    pooler.transform(featurizer.transform(texts[:10]))  # load tokenizer / table / model
+    start = time.perf_counter()
+    out = [
+        pooler.transform(featurizer.transform(texts[i : i + chunk]))
+        for i in range(0, len(texts), chunk)
+    ]
+    seconds = time.perf_counter() - start
+    assert sum(len(x) for x in out) == len(texts)
+    return len(texts) / seconds, seconds
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder")
+    parser.add_argument("--n-texts", type=int, default=100_000)
+    parser.add_argument("--chunk", type=int, default=10_000, help="texts per transform call")
+    parser.add_argument("--baseline-texts", type=int, default=2_000)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--fit-avg", action="store_true", help="time the Avg. fit on WikiText")
+    parser.add_argument("--corpus-unit", choices=["sentence", "paragraph"], default="sentence")
+    parser.add_argument("--avg-texts", type=int, default=500, help="Avg. corpus without --fit-avg")
+    parser.add_argument("--no-glove", action="store_true", help="skip the GloVe row")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from sklearn_sentemb import (
+        AveragedTokenEmbeddings,
+        InputTokenEmbeddings,
+        RandomTokenEmbeddings,
+        TransformerFeaturizer,
+        load_glove,
+    )
+
+    sentences = read_sentences(args.data)
+    texts = (sentences * (args.n_texts // len(sentences) + 1))[: args.n_texts]
+    print(
+        f"{len(texts):,} texts from {len(sentences):,} distinct sentences, chunks of "
+        f"{args.chunk:,}, torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs"
+    )
+
+    contextual = TransformerFeaturizer(MODEL, cache=False, batch_size=64)
+    fit_note = f"fit on {args.avg_texts} sentences"
+    if args.fit_avg:
+        corpus = read_corpus(args.data, args.corpus_unit)
+        n_tokens = sum(len(t.split()) for t in corpus)
+        print(
+            f"Avg. fit corpus: WikiText-103 valid+test, {len(corpus):,} {args.corpus_unit}s, "
+            f"{n_tokens:,} words"
+        )
+        start = time.perf_counter()
+        avg = AveragedTokenEmbeddings(contextual).fit(corpus)
+        fit_seconds = time.perf_counter() - start
+        seen = int((avg.counts_ > 0).sum())
+        print(
+            f"Avg. fit: {fit_seconds:.1f} s ({fit_seconds / 60:.1f} min), "
+            f"{int(avg.counts_.sum()):,} tokens, {seen:,} of {len(avg.counts_):,} ids seen, "
+            f"peak RSS {peak_rss_mib():,.0f} MiB"
+        )
+        fit_note = f"fit on WikiText ({fit_seconds:.0f} s)"
+    else:
+        avg = AveragedTokenEmbeddings(contextual).fit(sentences[: args.avg_texts])
+
+    rows = [
+        ("RandomTokenEmbeddings(dim=384)", RandomTokenEmbeddings(MODEL, dim=384), texts),
+        (f"AveragedTokenEmbeddings, {fit_note}", avg, texts),
+        ("InputTokenEmbeddings", InputTokenEmbeddings(MODEL), texts),
+    ]
+    if not args.no_glove:
+        rows.append(("WordVectors (GloVe 6B 50d)", load_glove(), texts))
+    rows.append(
+        (
+            f"TransformerFeaturizer (baseline, {args.baseline_texts:,} texts)",
+            contextual,
+            texts[: args.baseline_texts],
+        )
+    )
+
+    results = []
+    for name, featurizer, batch in rows:
+        rate, seconds = throughput(featurizer, batch, args.chunk)
+        results.append((name, len(batch), seconds, rate, peak_rss_mib()))
+    baseline = results[-1][3]
+
+    print()
+    print(
+        f"{'featurizer + TokenPooler(mean)':<52} {'texts':>8} {'seconds':>8} "
+        f"{'sent/s':>9} {'x base':>7} {'peak RSS MiB':>13}"
+    )
+    for name, n, seconds, rate, rss in results:
+        print(
+            f"{name:<52} {n:>8,} {seconds:>8.2f} {rate:>9,.0f} {rate / baseline:>7.1f} {rss:>13,.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

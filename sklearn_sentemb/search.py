@@ -35,7 +35,7 @@ REFINERS = {
     "abtt": lambda: AllButTheTop(n_components=2),
     "ccr": lambda: CommonComponentRemoval(n_components=1),
     "zscore": lambda: StandardScaler(),
-    "quantile": lambda: QuantileTransformer(n_quantiles=1000),
+    "quantile": lambda: QuantileTransformer(n_quantiles=256),
     "l2": lambda: Normalizer(),
 }
 

@@ -21,7 +21,7 @@ from sklearn_sentemb.metrics import make_sts_scorer  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data-home")
-parser.add_argument("--max-texts", type=int, default=2000, help="corpus lines to fit on")
+parser.add_argument("--max-texts", type=int, default=500, help="corpus lines to fit on")
 args = parser.parse_args()
 
 pipe = Pipeline(

@@ -14,9 +14,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn_sentemb.evaluation import evaluate, format_table  # noqa: E402
 
 from sklearn_sentemb import TokenPooler, TransformerFeaturizer  # noqa: E402
+from sklearn_sentemb.evaluation import evaluate, format_table  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data-home")

@@ -8,6 +8,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+
 from conftest import SHARED_DATA
 
 

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 
-from conftest import read_stsb
 from sklearn_sentemb import RandomTokenEmbeddings, TokenPooler
 from sklearn_sentemb.metrics import make_sts_scorer
 from sklearn_sentemb.recipes import RECIPES, make_recipe
+
+from conftest import read_stsb
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import joblib
 import numpy as np
 import pytest
 import scipy.stats
-from conftest import read_stsb
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
@@ -23,6 +22,8 @@ from sklearn_sentemb import (
 )
 from sklearn_sentemb._models import load_model
 from sklearn_sentemb.metrics import make_sts_scorer
+
+from conftest import read_stsb
 
 
 class CountingFeaturizer(TransformerFeaturizer):

@@ -58,8 +58,10 @@ def main():
     from sentence_transformers import SentenceTransformer
 
     sentences = stsb_test_sentences()
-    print(f"{len(sentences)} sentences ({len(set(sentences))} distinct), model {MODEL}, "
-          f"batch {args.batch_size}, {args.threads} threads, median of {args.repeats}")
+    print(
+        f"{len(sentences)} sentences ({len(set(sentences))} distinct), model {MODEL}, "
+        f"batch {args.batch_size}, {args.threads} threads, median of {args.repeats}"
+    )
 
     full = SentenceTransformer(resolve_model(MODEL), device="cpu")
     reference = SentenceTransformer(modules=[full[0], full[1]], device="cpu")
@@ -75,7 +77,9 @@ def main():
     diff = np.abs(ours.fit_transform(sentences[:64]) - reference.encode(sentences[:64])).max()
     shallow.fit_transform(sentences[:64])
 
-    t_st = median_time(lambda: reference.encode(sentences, batch_size=args.batch_size), args.repeats)
+    t_st = median_time(
+        lambda: reference.encode(sentences, batch_size=args.batch_size), args.repeats
+    )
     t_ours = median_time(lambda: ours.fit_transform(sentences), args.repeats)
     t_shallow = median_time(lambda: shallow.fit_transform(sentences), args.repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -84,11 +84,15 @@ def main():
     t_grid = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"STS-B dev, {len(pairs)} pairs ({len(set(pairs.ravel()))} distinct sentences), "
-          f"{MODEL}, {args.threads} threads")
+    print(
+        f"STS-B dev, {len(pairs)} pairs ({len(set(pairs.ravel()))} distinct sentences), "
+        f"{MODEL}, {args.threads} threads"
+    )
     print(f"one candidate, fit + score:         {t_single:7.2f} s (Spearman {single_score:.4f})")
-    print(f"grid, {n_candidates} candidates x 3 folds:   {t_grid:7.2f} s "
-          f"(best {search.best_score_:.4f}: {search.best_params_})")
+    print(
+        f"grid, {n_candidates} candidates x 3 folds:   {t_grid:7.2f} s "
+        f"(best {search.best_score_:.4f}: {search.best_params_})"
+    )
     print(f"ratio grid / one candidate: {t_grid / t_single:.2f} (target <= 2)")
     print(f"peak resident memory: {peak:.0f} MiB")
 

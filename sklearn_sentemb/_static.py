@@ -658,8 +658,8 @@ def load_glove(
 
     Examples
     --------
-    >>> glove = load_glove()  # doctest: +SKIP
-    >>> glove.vectors_.shape  # doctest: +SKIP
+    >>> glove = load_glove()
+    >>> glove.vectors_.shape
     (400000, 50)
     """
     try:

@@ -364,13 +364,16 @@ def evaluate(
     3   avg  wmean  spearman  0.6908     1
 
     A transformer with mean pooling on every STS task in ``data_home``, with the learned
-    steps fitted on WikiText-103:
+    steps fitted on WikiText-103 (needs those data sets, so not run here):
 
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn_sentemb import TokenPooler, TransformerFeaturizer, Whitening
-    >>> pipe = make_pipeline(TransformerFeaturizer(), TokenPooler("mean"), Whitening())
-    >>> results = evaluate(pipe, tasks="sts", fit_on="wikitext103")  # doctest: +SKIP
-    >>> print(format_table(results, subsets=True))  # doctest: +SKIP
+    .. code-block:: python
+
+        from sklearn.pipeline import make_pipeline
+        from sklearn_sentemb import TokenPooler, TransformerFeaturizer, Whitening
+
+        pipe = make_pipeline(TransformerFeaturizer(), TokenPooler("mean"), Whitening())
+        results = evaluate(pipe, tasks="sts", fit_on="wikitext103")
+        print(format_table(results, subsets=True))
     """
     selected = _select_tasks(tasks)
     _check_option(missing, ("warn", "raise", "ignore"), "missing")

@@ -38,13 +38,18 @@ def stsb_test_sentences():
     return sentences
 
 
-def median_time(fn, repeats):
-    times = []
+def interleaved_medians(fns, repeats):
+    """Median time of each function, run in turn within every repeat.
+
+    Interleaving spreads any load from other processes over all contenders.
+    """
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def main():
@@ -77,11 +82,14 @@ def main():
     diff = np.abs(ours.fit_transform(sentences[:64]) - reference.encode(sentences[:64])).max()
     shallow.fit_transform(sentences[:64])
 
-    t_st = median_time(
-        lambda: reference.encode(sentences, batch_size=args.batch_size), args.repeats
+    t_st, t_ours, t_shallow = interleaved_medians(
+        [
+            lambda: reference.encode(sentences, batch_size=args.batch_size),
+            lambda: ours.fit_transform(sentences),
+            lambda: shallow.fit_transform(sentences),
+        ],
+        args.repeats,
     )
-    t_ours = median_time(lambda: ours.fit_transform(sentences), args.repeats)
-    t_shallow = median_time(lambda: shallow.fit_transform(sentences), args.repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     n = len(sentences)

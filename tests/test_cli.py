@@ -114,3 +114,33 @@ def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path):
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_evaluate_saved_pipeline_writes_table_and_csv(search_run, tmp_path):
+    import pandas as pd
+    import scipy.stats
+
+    from conftest import read_stsb
+
+    _, result = search_run
+    proc = sentemb(
+        "evaluate",
+        result / "best_pipeline.joblib",
+        "--tasks",
+        "stsb",
+        "--data-home",
+        SHARED_DATA,
+        "--output",
+        tmp_path / "eval.csv",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "STS-B" in proc.stdout
+    table = pd.read_csv(tmp_path / "eval.csv")
+    row = table[(table.task == "stsb") & (table.metric == "spearman")].iloc[0]
+    assert row.fit_on == "none"  # a saved pipeline is used as fitted
+    pairs, gold = read_stsb("test")
+    emb = joblib.load(result / "best_pipeline.joblib").transform(pairs)
+    a, b = emb[0::2], emb[1::2]
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert row.score == pytest.approx(scipy.stats.spearmanr(cos, gold).statistic, abs=1e-6)

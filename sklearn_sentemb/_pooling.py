@@ -395,12 +395,26 @@ def _require_vocabulary(X: TokenEmbeddings, what: str) -> np.ndarray:
     return X.vocabulary
 
 
+_FLAGS_CACHE: dict = {}
+
+
 def _vocabulary_flags(X: TokenEmbeddings, kind: str) -> np.ndarray:
-    """Boolean per vocabulary id: punctuation-only tokens, or word-piece continuations."""
+    """Boolean per vocabulary id: punctuation-only tokens, or word-piece continuations.
+
+    Computed once per vocabulary object (featurizers share one per model), not per call.
+    """
     vocab = _require_vocabulary(X, kind)
+    cached = _FLAGS_CACHE.get((id(vocab), kind))
+    if cached is not None and cached[0] is vocab:
+        return cached[1]
     if kind == "subword":
-        return np.array([isinstance(t, str) and t.startswith("##") for t in vocab])
-    return np.array([_is_punctuation(t) for t in vocab])
+        flags = np.array([isinstance(t, str) and t.startswith("##") for t in vocab], dtype=bool)
+    else:
+        flags = np.array([_is_punctuation(t) for t in vocab], dtype=bool)
+    if len(_FLAGS_CACHE) > 16:
+        _FLAGS_CACHE.clear()
+    _FLAGS_CACHE[(id(vocab), kind)] = (vocab, flags)
+    return flags
 
 
 def _is_punctuation(token) -> bool:

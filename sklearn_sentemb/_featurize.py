@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._base import StatelessTextStep
 from ._cache import HiddenStateCache, recent_outputs
 from ._models import load_model
 from ._tokenize import resolve_template, tokenize
@@ -27,7 +28,7 @@ class _StopForward(Exception):
     """Raised by a hook once the deepest requested layer has run."""
 
 
-class TransformerFeaturizer(TransformerMixin, BaseEstimator):
+class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
     """Token vectors from chosen hidden layers of a pretrained encoder.
 
     ``fit`` learns nothing; ``transform(texts)`` returns :class:`TokenEmbeddings`
@@ -125,21 +126,6 @@ class TransformerFeaturizer(TransformerMixin, BaseEstimator):
         self.dtype = dtype
         self.cache = cache
         self.progress = progress
-
-    def fit(self, X=None, y=None):
-        """Check the parameters; nothing is learned."""
-        self._validate_params()
-        return self
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
 
     # -- public ------------------------------------------------------------------
     def transform(self, X) -> TokenEmbeddings:

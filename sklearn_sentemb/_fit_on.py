@@ -6,12 +6,13 @@ from functools import lru_cache
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ._base import StatelessTextStep
 from ._validation import check_texts
 
 __all__ = ["FitOn"]
 
 
-class FitOn(TransformerMixin, BaseEstimator):
+class FitOn(StatelessTextStep, TransformerMixin, BaseEstimator):
     """First step of a text pipeline that chooses the texts the later steps are fitted on.
 
     With ``corpus=None`` it passes the training texts through, so the learned
@@ -75,16 +76,6 @@ class FitOn(TransformerMixin, BaseEstimator):
         """Fit, then return the texts the later steps are fitted on."""
         self.fit(X, y)
         return X if self.corpus is None else self._corpus_texts()
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
 
     def _corpus_texts(self) -> list[str]:
         corpus = self.corpus

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import text_tags
 from ._tokens import TokenEmbeddings
 from ._validation import check_texts
 
@@ -74,10 +75,7 @@ class TokenMixer(TransformerMixin, BaseEstimator):
         self.combination = combination
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
+        return text_tags(super().__sklearn_tags__(), requires_fit=True)
 
     def fit(self, X, y=None):
         """Fit clones of both featurizers on ``X``.

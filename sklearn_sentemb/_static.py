@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import StatelessTextStep, text_tags
 from ._featurize import TransformerFeaturizer
 from ._models import load_model, load_tokenizer
 from ._tokenize import tokenize
@@ -48,13 +49,6 @@ def _gather(table, tokenized, vocabulary) -> TokenEmbeddings:
     """`TokenEmbeddings` whose vectors are the rows ``table[ids]``."""
     values = np.take(table, tokenized.ids, axis=0)
     return TokenEmbeddings(values, tokenized.offsets, tokenized.ids, tokenized.roles, vocabulary)
-
-
-def _text_tags(tags, requires_fit):
-    tags.input_tags.two_d_array = False
-    tags.input_tags.string = True
-    tags.requires_fit = requires_fit
-    return tags
 
 
 def _input_embedding_matrix(loaded) -> np.ndarray:
@@ -113,7 +107,7 @@ class _TokenizerParams:
 
 
 # -- random --------------------------------------------------------------------------------
-class RandomTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
+class RandomTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixin, BaseEstimator):
     """A fixed random vector for each vocabulary id of a tokenizer.
 
     The baseline of embeddings that know nothing: sentence vectors then
@@ -192,17 +186,6 @@ class RandomTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
         self.template = template
         self.max_length = max_length
 
-    def fit(self, X=None, y=None):
-        """Check the parameters; nothing is learned."""
-        self._validate_params()
-        return self
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        return _text_tags(super().__sklearn_tags__(), requires_fit=False)
-
     def get_table(self) -> np.ndarray:
         """The (vocab_size, dim) float32 table, read-only; row ``i`` is token id ``i``."""
         self._validate_params()
@@ -233,7 +216,7 @@ class RandomTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
 
 
 # -- input embeddings ----------------------------------------------------------------
-class InputTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
+class InputTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixin, BaseEstimator):
     """Rows of a model's input token-embedding matrix (no forward pass).
 
     The vectors are ``model.get_input_embeddings().weight[ids]``: the word
@@ -279,17 +262,6 @@ class InputTokenEmbeddings(_TokenizerParams, TransformerMixin, BaseEstimator):
         self.add_special_tokens = add_special_tokens
         self.template = template
         self.max_length = max_length
-
-    def fit(self, X=None, y=None):
-        """Check the parameters; nothing is learned."""
-        self._validate_params()
-        return self
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    def __sklearn_tags__(self):
-        return _text_tags(super().__sklearn_tags__(), requires_fit=False)
 
     def get_table(self) -> np.ndarray:
         """The (vocab_size, hidden_size) float32 input-embedding matrix."""
@@ -374,7 +346,7 @@ class AveragedTokenEmbeddings(TransformerMixin, BaseEstimator):
         self.min_count = min_count
 
     def __sklearn_tags__(self):
-        return _text_tags(super().__sklearn_tags__(), requires_fit=True)
+        return text_tags(super().__sklearn_tags__(), requires_fit=True)
 
     def fit(self, X, y=None):
         """Average the featurizer's token vectors over the corpus ``X``.
@@ -538,7 +510,7 @@ class WordVectors(TransformerMixin, BaseEstimator):
         self.oov = oov
 
     def __sklearn_tags__(self):
-        return _text_tags(super().__sklearn_tags__(), requires_fit=True)
+        return text_tags(super().__sklearn_tags__(), requires_fit=True)
 
     def fit(self, X=None, y=None):
         """Check the vectors and vocabulary and build the word lookup.

@@ -56,6 +56,8 @@ from tqdm import tqdm
 
 __all__ = [
     "BUNDLED",
+    "CLASSIFICATION_TASKS",
+    "CLUSTERING_TASKS",
     "DOWNLOADS",
     "fetch_dataset",
     "get_data_home",
@@ -63,6 +65,7 @@ __all__ = [
     "load_clustering",
     "load_corpus",
     "load_sts",
+    "STS_TASKS",
 ]
 
 #: Value of ``data_home`` that selects the copy of STS-B dev/test shipped with the package.
@@ -702,7 +705,7 @@ _SICK_FILES = {
     "trial": "SICK_trial.txt",
     "test": "SICK_test_annotated.txt",
 }
-_STS_NAMES = (*_STS_SUBSETS, "stsb", "sickr")
+STS_TASKS = (*_STS_SUBSETS, "stsb", "sickr")
 
 
 def load_sts(
@@ -766,7 +769,7 @@ def load_sts(
     >>> sts.data.shape, sts.target.dtype
     ((1379, 2), dtype('float64'))
     """
-    _check_name(name, _STS_NAMES, "load_sts")
+    _check_name(name, STS_TASKS, "load_sts")
     if name in _STS_SUBSETS:
         _select(split, ["test"], "split", name)
         bunch = _load_sts_year(name, subset, data_home, download)
@@ -927,7 +930,7 @@ _MRPC_FILES = {"train": "msr_paraphrase_train.txt", "test": "msr_paraphrase_test
 _MRPC_HEADER = ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"]
 # SentEval's label order for SICK-E.
 _SICK_LABELS = ("CONTRADICTION", "NEUTRAL", "ENTAILMENT")
-_CLASSIFICATION_NAMES = (*_ONE_PER_LINE, *_SST_NAMES, "trec", "mrpc", "sicke")
+CLASSIFICATION_TASKS = (*_ONE_PER_LINE, *_SST_NAMES, "trec", "mrpc", "sicke")
 
 
 def load_classification(
@@ -989,7 +992,7 @@ def load_classification(
     Labels follow SentEval: 1 for positive (mr, cr, mpqa) and for objective (subj);
     TREC classes in alphabetical order; SICK-E CONTRADICTION 0, NEUTRAL 1, ENTAILMENT 2.
     """
-    _check_name(name, _CLASSIFICATION_NAMES, "load_classification")
+    _check_name(name, CLASSIFICATION_TASKS, "load_classification")
     if name in _ONE_PER_LINE:
         if split is not None:
             raise ValueError(f"{name!r} has no official split; use split=None.")
@@ -1152,7 +1155,7 @@ def _read_sick_entailment(path: Path) -> dict[str, list]:
 # Clustering
 # --------------------------------------------------------------------------------------
 
-_CLUSTERING_NAMES = (
+CLUSTERING_TASKS = (
     "agnews_8000",
     "searchsnippets",
     "stackoverflow",
@@ -1197,18 +1200,18 @@ def load_clustering(
     (data, target) : tuple
         With ``return_X_y=True``.
     """
-    if isinstance(name, str) and name in _CLUSTERING_NAMES:
+    if isinstance(name, str) and name in CLUSTERING_TASKS:
         (path,) = _resolve_files(name, [f"{name}.tsv"], data_home, download)
         folder = name
     else:
         path = Path(os.fspath(name)).expanduser()
         looks_like_path = not isinstance(name, str) or any(c in name for c in "/\\.")
         if not looks_like_path:
-            _check_name(os.fspath(name), _CLUSTERING_NAMES, "load_clustering")
+            _check_name(os.fspath(name), CLUSTERING_TASKS, "load_clustering")
         if not path.is_file():
             raise FileNotFoundError(
                 f"load_clustering: {os.fspath(name)!r} is neither a known data set "
-                f"({list(_CLUSTERING_NAMES)}) nor an existing file."
+                f"({list(CLUSTERING_TASKS)}) nor an existing file."
             )
         folder = None
     texts, labels = _read_labelled_texts(path)

@@ -101,18 +101,9 @@ __all__ = [
 
 #: The tasks of each family, in the order of the paper's tables.
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "sts": ("sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr"),
-    "clustering": (
-        "agnews_8000",
-        "searchsnippets",
-        "stackoverflow",
-        "tweet",
-        "biomedical",
-        "googlenews_ts",
-        "googlenews_t",
-        "googlenews_s",
-    ),
-    "classification": ("mr", "cr", "subj", "mpqa", "sst2", "sst5", "trec", "mrpc", "sicke"),
+    "sts": datasets.STS_TASKS,
+    "clustering": datasets.CLUSTERING_TASKS,
+    "classification": datasets.CLASSIFICATION_TASKS,
 }
 
 #: Every task name, in table order.

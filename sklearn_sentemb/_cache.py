@@ -91,7 +91,7 @@ memory_cache = _MemoryStore(
 # Whole featurizer outputs of recent calls: a grid search transforms the same fold texts
 # with the same layers once per pooler and refiner candidate.
 recent_outputs = _MemoryStore(
-    DEFAULT_MEMORY_LIMIT // 4, size=lambda tokens: tokens.values.nbytes + 9 * len(tokens.token_ids)
+    DEFAULT_MEMORY_LIMIT // 2, size=lambda tokens: tokens.values.nbytes + 9 * len(tokens.token_ids)
 )
 
 
@@ -104,12 +104,12 @@ def set_memory_cache_limit(n_bytes: int) -> None:
 
     The environment variable ``SKLEARN_SENTEMB_MEMORY_CACHE_BYTES`` sets the
     bound at import. Least recently used entries are dropped first; ``0``
-    disables the in-memory cache. A quarter of the bound again holds the
+    disables the in-memory cache. Half of the bound again holds the
     outputs of the most recent featurizer calls (a grid search repeats them
     for each pooler and refiner candidate).
     """
     memory_cache.resize(int(n_bytes))
-    recent_outputs.resize(int(n_bytes) // 4)
+    recent_outputs.resize(int(n_bytes) // 2)
 
 
 def clear_memory_cache() -> None:

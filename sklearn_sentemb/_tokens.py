@@ -62,7 +62,7 @@ class TokenEmbeddings:
     [[4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
     """
 
-    __slots__ = ("values", "offsets", "token_ids", "roles", "vocabulary")
+    __slots__ = ("values", "offsets", "token_ids", "roles", "vocabulary", "derived")
 
     def __init__(self, values, offsets, token_ids, roles, vocabulary=None):
         values = np.asarray(values)
@@ -90,6 +90,9 @@ class TokenEmbeddings:
         self.token_ids = token_ids
         self.roles = roles
         self.vocabulary = vocabulary
+        # Results computed from read-only values (e.g. pooled vectors), keyed by their
+        # recipe; steps may reuse them because such values never change.
+        self.derived = {}
 
     # -- shape -----------------------------------------------------------------
     def __len__(self) -> int:

@@ -414,3 +414,18 @@ def test_frequent_is_not_needed_by_methods_that_ignore_exclude(tokens, method):
     np.testing.assert_array_equal(
         pooler.transform(tokens[[2]]), TokenPooler(method).transform(tokens[[2]])
     )
+
+
+def test_max_and_mean_on_many_ragged_texts_match_a_loop():
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 12, 200)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    n = offsets[-1]
+    roles = np.where(rng.random(n) < 0.2, S, T)
+    tokens = TokenEmbeddings(
+        rng.standard_normal((n, 5)).astype(np.float32), offsets, rng.integers(4, 10, n), roles
+    )
+    for method, reduce in [("max", lambda r: r.max(0)), ("mean", lambda r: r.mean(0))]:
+        expected = by_hand(tokens, lambda j: tokens.roles[j] != S, reduce)
+        out = TokenPooler(method).fit_transform(tokens)
+        np.testing.assert_allclose(out, expected, atol=1e-6)

@@ -1,6 +1,7 @@
 """The `sentemb` console script, run for real in a subprocess."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from conftest import SHARED_DATA
 
 
 def sentemb(*args, stdin=None, cwd=None):
-    exe = shutil.which("sentemb")
+    # The console script pip installed beside this interpreter (a shim on PATH may not
+    # exist yet on a fresh machine).
+    exe = shutil.which("sentemb", path=os.path.dirname(sys.executable)) or shutil.which("sentemb")
     assert exe is not None, "the console script is installed with the package"
     return subprocess.run(
         [exe, *map(str, args)],

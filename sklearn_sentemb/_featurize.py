@@ -240,7 +240,12 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         entries = [store.get(key, text, layers) for text in texts]
         missing = [i for i, entry in enumerate(entries) if entry is None]
         if missing:
-            computed = self._forward(loaded, [tokenized.sequence(i) for i in missing], max(layers))
+            # A cached forward pass keeps every layer it ran through: a later call asking
+            # for other layers of the same texts then needs no pass at all.
+            keep = range(max(layers) + 1) if self.cache is not False else layers
+            computed = self._forward(
+                loaded, [tokenized.sequence(i) for i in missing], max(layers), keep
+            )
             for i, states in zip(missing, computed):
                 if self.cache is not False:
                     store.put(key, texts[i], states)
@@ -256,8 +261,8 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             return {layer: np.zeros((0, width), dtype=np.float32) for layer in layers}
         return {layer: np.concatenate([e[layer] for e in entries]) for layer in layers}
 
-    def _forward(self, loaded, ids, depth) -> list[dict[int, np.ndarray]]:
-        """Run the encoder up to layer ``depth`` on ``ids``; layers 0..depth per text."""
+    def _forward(self, loaded, ids, depth, keep) -> list[dict[int, np.ndarray]]:
+        """Run the encoder up to layer ``depth`` on ``ids``; the layers ``keep`` per text."""
         import torch
 
         order = np.argsort([-len(x) for x in ids], kind="stable")
@@ -286,7 +291,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
                 stacked = torch.stack(captured).float().cpu().numpy()  # (depth+1, b, t, d)
                 for row, i in enumerate(batch):
                     per_text = stacked[:, row, : lengths[row]]
-                    results[i] = {layer: per_text[layer].copy() for layer in range(depth + 1)}
+                    results[i] = {layer: per_text[layer].copy() for layer in keep}
         return results
 
 

@@ -32,10 +32,10 @@ class CountingFeaturizer(TransformerFeaturizer):
     A file, not a counter, so that worker processes of ``n_jobs=2`` are counted too.
     """
 
-    def _forward(self, loaded, ids, depth):
+    def _forward(self, loaded, ids, depth, keep):
         with open(os.path.join(self.cache, "forward-counts.txt"), "a") as f:
             f.write(f"{len(ids)}\n")
-        return super()._forward(loaded, ids, depth)
+        return super()._forward(loaded, ids, depth, keep)
 
 
 def forwarded(folder):

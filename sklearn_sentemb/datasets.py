@@ -1360,9 +1360,7 @@ def _archive_kind(url: str) -> str | None:
 
 def _safe_relpath(path: str) -> str:
     """A relative POSIX path without '..', refusing anything that could leave its root."""
-    path = path.replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
+    path = _normalise_member(path)
     parts = path.split("/")
     if not path or path.startswith("/") or ".." in parts or ":" in parts[0]:
         raise ValueError(f"Refusing unsafe path {path!r} (absolute or containing '..').")

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import datasets
+
 __all__ = ["Corpus", "StudySettings", "add_arguments", "main", "run", "run_study"]
 
 MINILM_L6 = "sentence-transformers/all-MiniLM-L6-v2"
@@ -74,30 +76,10 @@ CONTEXTUAL = ("l3", "l6")
 # Task order of the evaluation loop: SICK-E right after SICK-R, so that the SICK test
 # sentences' hidden states are still in the cache.
 _TASK_ORDER = (
-    "sts12",
-    "sts13",
-    "sts14",
-    "sts15",
-    "sts16",
-    "stsb",
-    "sickr",
+    *datasets.STS_TASKS,
     "sicke",
-    "agnews_8000",
-    "searchsnippets",
-    "stackoverflow",
-    "tweet",
-    "biomedical",
-    "googlenews_ts",
-    "googlenews_t",
-    "googlenews_s",
-    "mr",
-    "cr",
-    "subj",
-    "mpqa",
-    "sst2",
-    "sst5",
-    "trec",
-    "mrpc",
+    *datasets.CLUSTERING_TASKS,
+    *(task for task in datasets.CLASSIFICATION_TASKS if task != "sicke"),
 )
 _STS_YEARS = ("sts12", "sts13", "sts14", "sts15", "sts16")
 _ONE_PER_LINE = {

@@ -10,8 +10,6 @@ import joblib
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
-
 
 def sentemb(*args, stdin=None, cwd=None):
     # The console script pip installed beside this interpreter (a shim on PATH may not
@@ -48,7 +46,7 @@ def search_run(tiny_bert, tmp_path_factory):
         "--max-pairs",
         40,
         "--data-home",
-        SHARED_DATA,
+        "bundled",
         "--output-dir",
         out / "result",
         "--quiet",
@@ -132,7 +130,7 @@ def test_evaluate_saved_pipeline_writes_table_and_csv(search_run, tmp_path):
         "--tasks",
         "stsb",
         "--data-home",
-        SHARED_DATA,
+        "bundled",
         "--output",
         tmp_path / "eval.csv",
         cwd=tmp_path,

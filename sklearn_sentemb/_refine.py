@@ -36,8 +36,38 @@ _FLOAT_DTYPES = (np.float64, np.float32)
 _HAS_COVARIANCE_EIGH = parse_version(sklearn.__version__).release >= (1, 5)
 
 
-def _fit_pca(X: np.ndarray, n_components: int) -> PCA:
-    """Fit an exact (non-randomised) PCA with the solver suited to the shape of ``X``."""
+def _scaled(X: np.ndarray) -> tuple[np.ndarray, int]:
+    """``X / 2**exponent`` in float64, with ``exponent`` putting its largest magnitude in [0.5, 1).
+
+    Decompositions square the data: scaling first keeps huge values (1e200) from overflowing
+    and tiny ones (1e-200) from underflowing, and dividing by a power of two is exact.
+    """
+    _, exponent = np.frexp(np.abs(X).max(initial=0.0))
+    scaled = X.astype(np.float64)
+    np.ldexp(scaled, -int(exponent), out=scaled)
+    return scaled, int(exponent)
+
+
+def _unscale(estimator, values: np.ndarray, exponent: int, X: np.ndarray, what: str):
+    """``values * 2**exponent`` as ``X.dtype``; a ValueError naming the step if it overflows."""
+    with np.errstate(over="ignore"):
+        out = np.ldexp(values, exponent)
+    if not np.all(np.abs(out) <= np.finfo(X.dtype).max):  # also catches NaN
+        raise ValueError(
+            f"{type(estimator).__name__}: the {what} of X overflow {X.dtype} (the largest "
+            f"magnitude in X is {np.abs(X).max():.3g}); rescale X first, for instance "
+            "with StandardScaler."
+        )
+    return out.astype(X.dtype)
+
+
+def _fit_pca(X: np.ndarray, n_components: int) -> tuple[PCA, int]:
+    """Fit an exact (non-randomised) PCA on ``X / 2**exponent`` (see ``_scaled``).
+
+    Returns the PCA and ``exponent``: its ``mean_`` is in units of ``2**exponent`` and its
+    variances in units of ``4**exponent``; components and ratios are scale-free.
+    """
+    scaled, exponent = _scaled(X)
     n_samples, n_features = X.shape
     if _HAS_COVARIANCE_EIGH and n_samples >= n_features:
         solver = "covariance_eigh"
@@ -46,7 +76,39 @@ def _fit_pca(X: np.ndarray, n_components: int) -> PCA:
     # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
     # which is harmless for us (we do not use it).
     with np.errstate(divide="ignore", invalid="ignore"), _single_threaded_blas():
-        return PCA(n_components=n_components, svd_solver=solver).fit(X)
+        return PCA(n_components=n_components, svd_solver=solver).fit(scaled), exponent
+
+
+def _validate(estimator, X, **kwargs) -> np.ndarray:
+    """``validate_data`` to a float array; every error names the step, NaN or inf its row."""
+    name = type(estimator).__name__
+    try:
+        X = validate_data(estimator, X, dtype=_FLOAT_DTYPES, ensure_all_finite=False, **kwargs)
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(f"{name}:"):
+            raise
+        # Some of scikit-learn's messages (sparse, complex, text, None input) omit the step.
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"{name}: {exc}") from exc
+    finite = np.isfinite(X)
+    if not finite.all():
+        row, column = np.argwhere(~finite)[0]
+        raise ValueError(
+            f"{name}: X contains NaN or infinity (first at row {row}, column {column}: "
+            f"{X[row, column]})."
+        )
+    return X
+
+
+def _finite_output(estimator, Z: np.ndarray) -> np.ndarray:
+    """``Z``, or a ValueError naming the step when finite input overflowed on the way."""
+    finite = np.isfinite(Z).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"{type(estimator).__name__}: the output overflows {Z.dtype} (first at row "
+            f"{int(np.argmin(finite))}); X is too large for this dtype: rescale it first "
+            "(for instance with StandardScaler) or pass float64."
+        )
+    return Z
 
 
 def _single_threaded_blas():
@@ -126,7 +188,12 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     regularised to ``lambda + reg`` with ``reg = epsilon * max(lambda)``: no direction is
     amplified more than ``1 / sqrt(epsilon)`` times the largest one (1000 for the default).
     When all eigenvalues are zero (constant data), ``reg = epsilon``. The decomposition is
-    computed in float64; float32 input gives float32 output.
+    computed in float64 on ``X`` divided by a power of two (exact), so that huge or tiny
+    values neither overflow nor underflow; float32 input gives float32 output. When the
+    variances themselves do not fit the dtype (values near ``1e154`` in float64, ``1e19``
+    in float32), ``fit`` raises a ``ValueError`` asking to rescale ``X``; so does a
+    ``transform`` whose output overflows. NaN or infinity in ``X`` raises a ``ValueError``
+    naming the first row.
 
     References
     ----------
@@ -173,29 +240,33 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self : Whitening
             The fitted transformer.
         """
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        X = _validate(self, X, ensure_min_samples=2)
         n_components = min(X.shape) if self.n_components is None else self.n_components
         _check_n_components(self, n_components, X)
 
         n_samples = X.shape[0]
-        pca = _fit_pca(X.astype(np.float64), n_components)
+        pca, exponent = _fit_pca(X, n_components)
         # PCA's variances are unbiased (divided by n - 1); whitening uses the population one.
         eigenvalues = np.clip(pca.explained_variance_ * ((n_samples - 1) / n_samples), 0, None)
-        scale = 1.0 / np.sqrt(eigenvalues + self._regulariser(eigenvalues))
-        whitening = pca.components_.T * scale
-        if self.method == "zca":
-            whitening = whitening @ pca.components_
+        largest = eigenvalues.max(initial=0.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            if largest > 0:
+                # The regulariser is relative to the largest eigenvalue, so whitening the
+                # scaled data and then dividing by the scale is exact.
+                scale = np.ldexp(1.0 / np.sqrt(eigenvalues + self.epsilon * largest), -exponent)
+            else:  # constant data: reg = epsilon, in the units of X
+                scale = np.full(len(eigenvalues), 1.0 / np.sqrt(self.epsilon))
+            whitening = pca.components_.T * scale
+            if self.method == "zca":
+                whitening = whitening @ pca.components_
 
-        self.mean_ = pca.mean_.astype(X.dtype)
+        variances = _unscale(self, eigenvalues, 2 * exponent, X, "variances")
+        self.whitening_matrix_ = _unscale(self, whitening, 0, X, "inverse standard deviations")
+        self.explained_variance_ = variances
+        self.mean_ = np.ldexp(pca.mean_, exponent).astype(X.dtype)
         self.components_ = pca.components_.astype(X.dtype)
-        self.explained_variance_ = eigenvalues.astype(X.dtype)
-        self.whitening_matrix_ = whitening.astype(X.dtype)
         self.n_components_ = n_components
         return self
-
-    def _regulariser(self, eigenvalues: np.ndarray) -> float:
-        largest = eigenvalues.max(initial=0.0)
-        return self.epsilon * (largest if largest > 0 else 1.0)
 
     def transform(self, X):
         """Centre and whiten ``X``.
@@ -211,8 +282,10 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             Whitened embeddings; ``n_features`` columns for ``method="zca"``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
-        return (X - self.mean_.astype(X.dtype)) @ self.whitening_matrix_.astype(X.dtype)
+        X = _validate(self, X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - self.mean_.astype(X.dtype)) @ self.whitening_matrix_.astype(X.dtype)
+        return _finite_output(self, Z)
 
     @property
     def _n_features_out(self):
@@ -276,7 +349,8 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Notes
     -----
     The output keeps the ``n_features`` input axes; on the training data it has zero mean and
-    is orthogonal to every row of ``components_``.
+    is orthogonal to every row of ``components_``. Huge or tiny values are handled as in
+    :class:`Whitening` (variances that overflow the dtype raise a ``ValueError``).
 
     References
     ----------
@@ -318,12 +392,14 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : AllButTheTop
             The fitted transformer.
         """
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        X = _validate(self, X, ensure_min_samples=2)
         _check_n_components(self, self.n_components, X)
-        pca = _fit_pca(X.astype(np.float64), self.n_components)
-        self.mean_ = pca.mean_.astype(X.dtype)
+        pca, exponent = _fit_pca(X, self.n_components)
+        self.explained_variance_ = _unscale(
+            self, pca.explained_variance_, 2 * exponent, X, "variances"
+        )
+        self.mean_ = np.ldexp(pca.mean_, exponent).astype(X.dtype)
         self.components_ = pca.components_.astype(X.dtype)
-        self.explained_variance_ = pca.explained_variance_.astype(X.dtype)
         return self
 
     def transform(self, X):
@@ -340,9 +416,11 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Post-processed embeddings.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
-        centred = X - self.mean_.astype(X.dtype)
-        return _remove_directions(centred, self.components_.astype(X.dtype))
+        X = _validate(self, X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            centred = X - self.mean_.astype(X.dtype)
+            Z = _remove_directions(centred, self.components_.astype(X.dtype))
+        return _finite_output(self, Z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -383,7 +461,8 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     -----
     The singular vectors come from an exact SVD computed in float64, not the randomised
     :class:`~sklearn.decomposition.TruncatedSVD` of the reference implementation, so the
-    result does not depend on a random seed.
+    result does not depend on a random seed. The SVD is of ``X`` divided by a power of two
+    (exact), so huge or tiny values neither overflow nor underflow.
 
     References
     ----------
@@ -424,13 +503,16 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         self : CommonComponentRemoval
             The fitted transformer.
         """
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        X = _validate(self, X)
         _check_n_components(self, self.n_components, X)
+        scaled, exponent = _scaled(X)
         with _single_threaded_blas():
-            u, s, vt = scipy.linalg.svd(X.astype(np.float64), full_matrices=False)
+            u, s, vt = scipy.linalg.svd(scaled, full_matrices=False)
         u, vt = svd_flip(u, vt, u_based_decision=False)
+        self.singular_values_ = _unscale(
+            self, s[: self.n_components], exponent, X, "singular values"
+        )
         self.components_ = vt[: self.n_components].astype(X.dtype)
-        self.singular_values_ = s[: self.n_components].astype(X.dtype)
         return self
 
     def transform(self, X):
@@ -447,8 +529,10 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             Post-processed embeddings.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
-        return _remove_directions(X, self.components_.astype(X.dtype))
+        X = _validate(self, X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = _remove_directions(X, self.components_.astype(X.dtype))
+        return _finite_output(self, Z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -24,10 +24,11 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils import check_random_state
 
-from ._refine import _fit_pca
+from ._refine import _fit_pca, _scaled
 
 __all__ = [
     "average_cosine_similarity",
+    "check_gold",
     "clustering_accuracy",
     "evaluate_clustering",
     "isotropy_ratio",
@@ -48,53 +49,96 @@ _CORRELATIONS = ("spearman", "pearson")
 # --- input checks -------------------------------------------------------------------------
 
 
-def _check_option(value, options, name: str) -> None:
+def _check_option(value, options, name: str, step: str) -> None:
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}.")
+        raise ValueError(
+            f"{step}: {name} must be one of {', '.join(map(repr, options))}; got {value!r}."
+        )
 
 
-def _as_embeddings(X, name: str, *, min_samples: int = 1) -> np.ndarray:
-    """Return ``X`` as a finite 2-D float64 array, or raise naming ``name`` and the bad row."""
+def _as_embeddings(X, name: str, step: str, *, min_samples: int = 1) -> np.ndarray:
+    """Return ``X`` as a finite 2-D float64 array, or raise naming ``step``, ``name`` and the row."""
     if scipy.sparse.issparse(X):
-        raise TypeError(f"{name} is a sparse matrix; pass a dense array (use .toarray()).")
+        raise TypeError(f"{step}: {name} is a sparse matrix; pass a dense array (use .toarray()).")
+    if np.iscomplexobj(X):
+        raise TypeError(f"{step}: {name} must be real; got complex values.")
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array of shape (n, d): {exc}") from exc
+        raise TypeError(f"{step}: {name} must be a numeric array of shape (n, d): {exc}") from exc
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (n, d); got shape {arr.shape}.")
+        raise ValueError(
+            f"{step}: {name} must be a 2-D array of shape (n, d); got shape {arr.shape}."
+        )
     if arr.shape[0] < min_samples:
-        raise ValueError(f"{name} needs at least {min_samples} rows; got shape {arr.shape}.")
+        raise ValueError(
+            f"{step}: {name} needs at least {min_samples} rows; got shape {arr.shape}."
+        )
     finite = np.isfinite(arr)
     if not finite.all():
         row = int(np.flatnonzero(~finite.all(axis=1))[0])
-        raise ValueError(f"{name} contains NaN or infinity (first at row {row}).")
+        raise ValueError(f"{step}: {name} contains NaN or infinity (first at row {row}).")
     return arr
 
 
-def _as_scores(gold, n_expected: int) -> np.ndarray:
-    """Return gold scores as a 1-D float64 array of length ``n_expected``, or raise."""
+def _position(index: int, n: int, in_fold: bool) -> str:
+    if not in_fold:
+        return f"index {index}"
+    return (
+        f"position {index} of the {n} pairs given to the scorer (under cross-validation a "
+        "position in the test fold, not an index of your y: "
+        "sklearn_sentemb.metrics.check_gold(y) reports the index in y)"
+    )
+
+
+def _as_scores(gold, n_expected, step: str, name: str = "gold", in_fold: bool = False):
+    """Return gold scores as a finite 1-D float64 array, not constant, or raise.
+
+    ``n_expected`` (None: any length) is the number of pairs; ``in_fold`` says that the
+    scores are the ones a scorer was given, so positions are within the fold.
+    """
     arr = np.asarray(gold)
     if arr.dtype.kind not in "biuf":
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
-            flat = arr.reshape(-1)
+            flat = arr.reshape(-1).tolist()
             index = next(i for i, item in enumerate(flat) if not _is_number(item))
             raise TypeError(
-                f"gold must contain numbers; item {index} is {flat[index]!r}."
+                f"{step}: {name} must contain numbers; the item at "
+                f"{_position(index, len(flat), in_fold)} is {flat[index]!r}."
             ) from None
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim != 1:
-        raise ValueError(f"gold must be 1-D with one score per pair; got shape {arr.shape}.")
-    if len(arr) != n_expected:
-        raise ValueError(f"gold has {len(arr)} scores but there are {n_expected} pairs.")
-    nan = np.isnan(arr)
-    if nan.any():
-        raise ValueError(f"gold contains NaN (first at index {int(np.flatnonzero(nan)[0])}).")
-    if np.isinf(arr).any():
-        index = int(np.flatnonzero(np.isinf(arr))[0])
-        raise ValueError(f"gold contains infinity (first at index {index}).")
+        raise ValueError(
+            f"{step}: {name} must be 1-D with one score per pair; got shape {arr.shape}."
+        )
+    if n_expected is not None and len(arr) != n_expected:
+        raise ValueError(
+            f"{step}: X has {n_expected} pairs but y has {len(arr)} gold scores."
+            if in_fold
+            else f"{step}: {name} has {len(arr)} scores but there are {n_expected} pairs."
+        )
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        kind = "NaN" if np.isnan(arr[index]) else "infinity"
+        raise ValueError(
+            f"{step}: {name} contains {kind} (first at "
+            f"{_position(index, len(arr), in_fold)}: {arr[index]})."
+        )
+    if not len(arr):
+        raise ValueError(f"{step}: {name} is empty.")
+    if np.all(arr == arr[0]):
+        if in_fold:
+            raise ValueError(
+                f"{step}: {name} is constant (all {len(arr)} scores given to the scorer are "
+                f"{arr[0]}; under cross-validation, one test fold): the correlation is "
+                "undefined; use folds with varied scores, e.g. KFold(shuffle=True)."
+            )
+        raise ValueError(
+            f"{step}: {name} is constant (every score is {arr[0]}): the correlation is undefined."
+        )
     return arr
 
 
@@ -106,7 +150,92 @@ def _is_number(item) -> bool:
     return True
 
 
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` scaled to unit length (zero rows stay zero).
+
+    Each row is first divided by its largest magnitude, so that the squares of huge (1e200)
+    or tiny (1e-200) values neither overflow nor underflow.
+    """
+    peak = np.abs(X).max(axis=1, keepdims=True, initial=0.0)
+    X = np.divide(X, peak, out=np.zeros_like(X), where=peak > 0)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+
+
+def _row_norms(X: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row, free of overflow and underflow as in ``_unit_rows``."""
+    peak = np.abs(X).max(axis=1, initial=0.0)
+    scaled = np.divide(X, peak[:, None], out=np.zeros_like(X), where=peak[:, None] > 0)
+    with np.errstate(over="ignore"):  # a norm beyond float64 is reported by the caller
+        return peak * np.linalg.norm(scaled, axis=1)
+
+
 # --- semantic textual similarity ----------------------------------------------------------
+
+
+def check_gold(gold, n_pairs: int | None = None) -> np.ndarray:
+    """Check gold similarity scores, reporting a bad score by its index in ``gold``.
+
+    Call it on the whole ``y`` before a search: the STS scorer of :func:`make_sts_scorer`
+    sees one test fold at a time, so it can only report the position within the fold.
+
+    Parameters
+    ----------
+    gold : array-like of shape (n_pairs,)
+        Gold similarity scores.
+    n_pairs : int or None, default=None
+        The number of pairs the scores must match (e.g. ``len(X)``); None: any length.
+
+    Returns
+    -------
+    gold : ndarray of shape (n_pairs,), float64
+        The scores.
+
+    Raises
+    ------
+    ValueError
+        If ``gold`` is not 1-D, has the wrong length, contains NaN or infinity (the message
+        names the first index and its value) or is constant.
+    TypeError
+        If an item is not a number.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import check_gold
+    >>> check_gold([0.5, 4, 3.2])
+    array([0.5, 4. , 3.2])
+    >>> check_gold([0.5, float("nan"), 3.2])
+    Traceback (most recent call last):
+    ...
+    ValueError: check_gold: gold contains NaN (first at index 1: nan).
+    """
+    return _as_scores(gold, n_pairs, "check_gold")
+
+
+def _pair_similarity(a, b, similarity, step, names=("emb_a", "emb_b")) -> np.ndarray:
+    a = _as_embeddings(a, names[0], step)
+    b = _as_embeddings(b, names[1], step)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{step}: {names[0]} and {names[1]} must have the same shape; got {a.shape} and "
+            f"{b.shape}."
+        )
+    if similarity == "cosine":
+        return np.einsum("ij,ij->i", _unit_rows(a), _unit_rows(b))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        if similarity == "dot":
+            sims = np.einsum("ij,ij->i", a, b)
+        elif similarity == "euclidean":
+            sims = -_row_norms(a - b)
+        else:
+            sims = -np.abs(a - b).sum(axis=1)
+    finite = np.isfinite(sims)
+    if not finite.all():
+        raise ValueError(
+            f"{step}: the {similarity} similarity of pair {int(np.argmin(finite))} overflows "
+            "float64; rescale the embeddings or use similarity='cosine'."
+        )
+    return sims
 
 
 def pair_similarity(emb_a, emb_b, similarity: Similarity = "cosine") -> np.ndarray:
@@ -125,6 +254,12 @@ def pair_similarity(emb_a, emb_b, similarity: Similarity = "cosine") -> np.ndarr
     similarities : ndarray of shape (n_pairs,)
         One float64 similarity per pair.
 
+    Raises
+    ------
+    ValueError
+        On mismatched shapes, NaN or infinity in the embeddings, or a similarity that
+        overflows float64 (``"dot"`` of huge vectors; cosine never overflows).
+
     Examples
     --------
     >>> from sklearn_sentemb.metrics import pair_similarity
@@ -133,20 +268,8 @@ def pair_similarity(emb_a, emb_b, similarity: Similarity = "cosine") -> np.ndarr
     >>> pair_similarity([[0, 0]], [[3, 4]], similarity="euclidean")
     array([-5.])
     """
-    _check_option(similarity, _SIMILARITIES, "similarity")
-    a = _as_embeddings(emb_a, "emb_a")
-    b = _as_embeddings(emb_b, "emb_b")
-    if a.shape != b.shape:
-        raise ValueError(f"emb_a and emb_b must have the same shape; got {a.shape} and {b.shape}.")
-    if similarity == "cosine":
-        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-        dots = np.einsum("ij,ij->i", a, b)
-        return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
-    if similarity == "dot":
-        return np.einsum("ij,ij->i", a, b)
-    if similarity == "euclidean":
-        return -np.linalg.norm(a - b, axis=1)
-    return -np.abs(a - b).sum(axis=1)
+    _check_option(similarity, _SIMILARITIES, "similarity", "pair_similarity")
+    return _pair_similarity(emb_a, emb_b, similarity, "pair_similarity")
 
 
 def sts_score(
@@ -180,7 +303,8 @@ def sts_score(
     ------
     ValueError
         On mismatched shapes, fewer than two pairs, NaN or infinity in the embeddings or in
-        ``gold``, or constant ``gold``.
+        ``gold`` (named by its index in ``gold``, see :func:`check_gold`), constant ``gold``,
+        or a similarity that overflows float64.
     TypeError
         When ``gold`` holds something that is not a number.
 
@@ -192,20 +316,21 @@ def sts_score(
     >>> sts_score(emb_a, emb_b, gold=[5.0, 3.0, 0.5])
     1.0
     """
-    _check_option(correlation, _CORRELATIONS, "correlation")
-    sims = pair_similarity(emb_a, emb_b, similarity=similarity)
+    step = "sts_score"
+    _check_option(similarity, _SIMILARITIES, "similarity", step)
+    _check_option(correlation, _CORRELATIONS, "correlation", step)
+    sims = _pair_similarity(emb_a, emb_b, similarity, step)
     if len(sims) < 2:
-        raise ValueError(f"sts_score needs at least 2 pairs; got {len(sims)}.")
-    scores = _as_scores(gold, len(sims))
-    if np.all(scores == scores[0]):
-        raise ValueError(
-            f"gold is constant (every score is {scores[0]!r}): the correlation is undefined."
-        )
+        raise ValueError(f"{step}: needs at least 2 pairs; got {len(sims)}.")
+    return _correlate(sims, _as_scores(gold, len(sims), step), correlation)
+
+
+def _correlate(sims: np.ndarray, scores: np.ndarray, correlation: str) -> float:
     if np.all(sims == sims[0]):
         warnings.warn(
             "All pair similarities are equal: the correlation is undefined; returning 0.0.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         return 0.0
     if correlation == "spearman":
@@ -267,16 +392,21 @@ class _STSScorer:
         self.correlation = correlation
 
     def __call__(self, estimator, X, y) -> float:
+        step = "make_sts_scorer"
         shape = np.shape(X)
         if len(shape) != 2 or shape[1] != 2:
             raise ValueError(
-                f"The STS scorer expects X of shape (n_pairs, 2), one sentence pair per row; "
-                f"got shape {shape}."
+                f"{step}: the STS scorer expects X of shape (n_pairs, 2), one sentence pair "
+                f"per row; got shape {shape}."
             )
-        if len(y) != shape[0]:
-            raise ValueError(f"X has {shape[0]} pairs but y has {len(y)} gold scores.")
+        if shape[0] < 2:
+            raise ValueError(f"{step}: needs at least 2 pairs; got {shape[0]}.")
+        # Before transform, the expensive part: a bad y fails fast.
+        gold = _as_scores(y, shape[0], step, name="y", in_fold=True)
         emb_a, emb_b = split_pairs(estimator.transform(X), shape[0])
-        return sts_score(emb_a, emb_b, y, similarity=self.similarity, correlation=self.correlation)
+        names = ("the embeddings of X[:, 0]", "the embeddings of X[:, 1]")
+        sims = _pair_similarity(emb_a, emb_b, self.similarity, step, names)
+        return _correlate(sims, gold, self.correlation)
 
     def __repr__(self) -> str:
         return f"make_sts_scorer(similarity={self.similarity!r}, correlation={self.correlation!r})"
@@ -291,6 +421,14 @@ def make_sts_scorer(
     shape ``(n_pairs, 2)``, and ``y`` the gold scores. It embeds ``X`` with
     ``estimator.transform(X)`` (row-major flattening, see :func:`split_pairs`) and returns
     :func:`sts_score`; greater is better. It pickles, so it works with ``n_jobs > 1``.
+
+    ``y`` is checked before ``X`` is embedded. A ``y`` of the wrong length, with NaN,
+    infinity or a non-number, or constant (a whole test fold of equal scores) raises a
+    ``ValueError`` (``TypeError`` for a non-number). Under cross-validation the scorer sees
+    only the test fold, so a bad score is reported by its position in the fold together
+    with its value; :func:`check_gold` on the whole ``y`` reports its index in ``y``. With
+    ``GridSearchCV(error_score=np.nan)`` (the default) such a fold scores NaN, with
+    scikit-learn's "Scoring failed" warning carrying the message.
 
     Parameters
     ----------
@@ -310,20 +448,20 @@ def make_sts_scorer(
     >>> make_sts_scorer(correlation="pearson")
     make_sts_scorer(similarity='cosine', correlation='pearson')
     """
-    _check_option(similarity, _SIMILARITIES, "similarity")
-    _check_option(correlation, _CORRELATIONS, "correlation")
+    _check_option(similarity, _SIMILARITIES, "similarity", "make_sts_scorer")
+    _check_option(correlation, _CORRELATIONS, "correlation", "make_sts_scorer")
     return _STSScorer(similarity, correlation)
 
 
 # --- clustering ---------------------------------------------------------------------------
 
 
-def _as_labels(labels, name: str) -> np.ndarray:
+def _as_labels(labels, name: str, step: str) -> np.ndarray:
     arr = np.asarray(labels)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D; got shape {arr.shape}.")
+        raise ValueError(f"{step}: {name} must be 1-D; got shape {arr.shape}.")
     if len(arr) == 0:
-        raise ValueError(f"{name} is empty.")
+        raise ValueError(f"{step}: {name} is empty.")
     return arr
 
 
@@ -354,11 +492,11 @@ def clustering_accuracy(labels_true, labels_pred) -> float:
     >>> clustering_accuracy([0, 0, 1, 1], [0, 0, 0, 1])
     0.75
     """
-    true = _as_labels(labels_true, "labels_true")
-    pred = _as_labels(labels_pred, "labels_pred")
+    true = _as_labels(labels_true, "labels_true", "clustering_accuracy")
+    pred = _as_labels(labels_pred, "labels_pred", "clustering_accuracy")
     if len(true) != len(pred):
         raise ValueError(
-            f"labels_true and labels_pred must have the same length; "
+            "clustering_accuracy: labels_true and labels_pred must have the same length; "
             f"got {len(true)} and {len(pred)}."
         )
     counts = contingency_matrix(true, pred)
@@ -408,15 +546,18 @@ def evaluate_clustering(
     >>> round(result["accuracy"], 6), round(result["nmi"], 6)
     (1.0, 1.0)
     """
-    data = _as_embeddings(X, "X")
-    labels = _as_labels(labels, "labels")
+    step = "evaluate_clustering"
+    data = _as_embeddings(X, "X", step)
+    labels = _as_labels(labels, "labels", step)
     if len(labels) != len(data):
-        raise ValueError(f"X has {len(data)} rows but labels has {len(labels)} entries.")
+        raise ValueError(f"{step}: X has {len(data)} rows but labels has {len(labels)} entries.")
     k = len(np.unique(labels)) if n_clusters is None else n_clusters
     if not 1 <= k <= len(data):
-        raise ValueError(f"n_clusters must be between 1 and n_samples={len(data)}; got {k}.")
+        raise ValueError(
+            f"{step}: n_clusters must be between 1 and n_samples={len(data)}; got {k}."
+        )
     if n_runs < 1:
-        raise ValueError(f"n_runs must be at least 1; got {n_runs}.")
+        raise ValueError(f"{step}: n_runs must be at least 1; got {n_runs}.")
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n_runs)
     accuracies, nmis = [], []
     for seed in seeds:
@@ -461,16 +602,17 @@ def average_cosine_similarity(X, n_pairs: int | None = None, random_state=None) 
     >>> round(average_cosine_similarity([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), 4)
     0.4714
     """
-    data = _as_embeddings(X, "X", min_samples=2)
-    norms = np.linalg.norm(data, axis=1, keepdims=True)
-    unit = np.divide(data, norms, out=np.zeros_like(data), where=norms > 0)
+    data = _as_embeddings(X, "X", "average_cosine_similarity", min_samples=2)
+    unit = _unit_rows(data)
     n = len(unit)
     if n_pairs is None:
         total = unit.sum(axis=0)
         off_diagonal = total @ total - np.einsum("ij,ij->", unit, unit)
         return float(off_diagonal / (n * (n - 1)))
     if n_pairs < 1:
-        raise ValueError(f"n_pairs must be a positive int or None; got {n_pairs}.")
+        raise ValueError(
+            f"average_cosine_similarity: n_pairs must be a positive int or None; got {n_pairs}."
+        )
     rng = check_random_state(random_state)
     first = rng.randint(n, size=n_pairs)
     second = (first + rng.randint(1, n, size=n_pairs)) % n  # uniform over j != i
@@ -509,8 +651,9 @@ def isotropy_ratio(X) -> float:
     >>> isotropy_ratio(X) > 0.9, isotropy_ratio(X + 10) < 1e-6
     (True, True)
     """
-    data = _as_embeddings(X, "X")
-    _, eigenvectors = np.linalg.eigh(data.T @ data)
+    data = _as_embeddings(X, "X", "isotropy_ratio")
+    scaled, _ = _scaled(data)  # same eigenvectors; X^T X of huge values would overflow
+    _, eigenvectors = np.linalg.eigh(scaled.T @ scaled)
     projections = data @ eigenvectors
     log_z = np.concatenate([logsumexp(projections, axis=0), logsumexp(-projections, axis=0)])
     return float(np.exp(log_z.min() - log_z.max()))
@@ -535,8 +678,10 @@ def top_component_variance_ratio(X) -> float:
     >>> top_component_variance_ratio([[0.0, 0.0], [2.0, 0.0], [0.0, 1.0], [2.0, 1.0]])
     0.8
     """
-    data = _as_embeddings(X, "X", min_samples=2)
+    data = _as_embeddings(X, "X", "top_component_variance_ratio", min_samples=2)
     if np.all(data == data[0]):
-        raise ValueError("X has zero variance: every row is the same.")
-    pca = _fit_pca(data, n_components=1)
+        raise ValueError(
+            "top_component_variance_ratio: X has zero variance: every row is the same."
+        )
+    pca, _ = _fit_pca(data, n_components=1)
     return float(pca.explained_variance_ratio_[0])

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.special
 import scipy.stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -20,6 +21,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_sentemb.metrics import (
     average_cosine_similarity,
+    check_gold,
     clustering_accuracy,
     evaluate_clustering,
     isotropy_ratio,
@@ -155,11 +157,23 @@ def test_sts_score_of_constant_similarities_warns_and_returns_zero():
             ValueError,
             r"same shape; got \(5, 3\) and \(4, 3\)",
         ),
-        ({"gold": [1.0, 2.0, np.nan, 4.0, np.nan]}, ValueError, r"NaN \(first at index 2\)"),
-        ({"gold": [1.0, 2.0, np.inf, 4.0, 5.0]}, ValueError, r"infinity \(first at index 2\)"),
-        ({"gold": [3.0] * 5}, ValueError, "gold is constant"),
-        ({"gold": [1.0, "high", 2.0, 3.0, 4.0]}, TypeError, "gold must contain numbers; item 1"),
-        ({"gold": [None, 1.0, 2.0, 3.0, 4.0]}, ValueError, r"NaN \(first at index 0\)"),
+        (
+            {"gold": [1.0, 2.0, np.nan, 4.0, np.nan]},
+            ValueError,
+            r"^sts_score: gold contains NaN \(first at index 2: nan\)",
+        ),
+        (
+            {"gold": [1.0, 2.0, np.inf, 4.0, 5.0]},
+            ValueError,
+            r"^sts_score: gold contains infinity \(first at index 2: inf\)",
+        ),
+        ({"gold": [3.0] * 5}, ValueError, "^sts_score: gold is constant"),
+        (
+            {"gold": [1.0, "high", 2.0, 3.0, 4.0]},
+            TypeError,
+            "gold must contain numbers; the item at index 1 is 'high'",
+        ),
+        ({"gold": [None, 1.0, 2.0, 3.0, 4.0]}, ValueError, r"NaN \(first at index 0: nan\)"),
         ({"gold": [1.0, 2.0, 3.0]}, ValueError, "gold has 3 scores but there are 5 pairs"),
         ({"gold": np.ones((5, 2))}, ValueError, r"gold must be 1-D .* shape \(5, 2\)"),
         ({"similarity": "jaccard"}, ValueError, "similarity must be one of"),
@@ -211,8 +225,11 @@ def test_split_pairs_row_major_convention():
 def test_split_pairs_matches_pipeline_flattening():
     X, _ = sts_data(n_pairs=5)
     emb_a, emb_b = split_pairs(text_pipeline().fit_transform(X), len(X))
-    np.testing.assert_array_equal(emb_a, embed_by_hand(X[:, 0]))
-    np.testing.assert_array_equal(emb_b, embed_by_hand(X[:, 1]))
+    # The pipeline projects 10 rows at once and the reference 5: BLAS may sum the products
+    # in another order for another row count, so equal up to round-off (rows of different
+    # texts differ by far more).
+    np.testing.assert_allclose(emb_a, embed_by_hand(X[:, 0]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(emb_b, embed_by_hand(X[:, 1]), rtol=1e-12, atol=1e-12)
 
 
 def test_split_pairs_wrong_row_count():
@@ -303,8 +320,10 @@ def test_scorer_bad_input():
         scorer(pipe, np.column_stack([X, X[:, 0]]), y)
     with pytest.raises(ValueError, match=r"shape \(n_pairs, 2\).*got shape \(12,\)"):
         scorer(pipe, X.reshape(-1), y)
-    with pytest.raises(ValueError, match="X has 6 pairs but y has 5 gold scores"):
+    with pytest.raises(ValueError, match="^make_sts_scorer: X has 6 pairs but y has 5 gold"):
         scorer(pipe, X, y[:5])
+    with pytest.raises(ValueError, match=r"^make_sts_scorer: y must be 1-D .* shape \(\)"):
+        scorer(pipe, X, 3.0)
     # A pipeline that embeds each pair as one row breaks the convention.
     not_flattening = Pipeline(
         [("join", FunctionTransformer(np.sum, kw_args={"axis": 1})), ("vec", HashingVectorizer())]
@@ -313,6 +332,141 @@ def test_scorer_bad_input():
         scorer(not_flattening, X, y)
     with pytest.raises(ValueError, match="similarity must be one of"):
         make_sts_scorer(similarity="cos")
+
+
+class CountingPipeline(TransformerMixin, BaseEstimator):
+    """The text pipeline, counting its transform calls (the expensive part of scoring)."""
+
+    def fit(self, X, y=None):
+        self.pipe_ = text_pipeline().fit(X)
+        self.calls_ = 0
+        return self
+
+    def transform(self, X):
+        self.calls_ += 1
+        return self.pipe_.transform(X)
+
+
+@pytest.mark.parametrize(
+    ("bad_y", "match"),
+    [
+        (lambda y: y[:-1], "X has 6 pairs but y has 5 gold scores"),
+        (lambda y: np.where(np.arange(6) == 4, np.nan, y), r"y contains NaN \(first at position 4"),
+        (lambda y: np.full(6, 2.5), r"y is constant \(all 6 scores given to the scorer are 2.5"),
+        (
+            lambda y: np.array([1, 2, "x", 3, 4, 5], dtype=object),
+            "y must contain numbers; the item at position 2 .* is 'x'",
+        ),
+    ],
+    ids=["length", "nan", "constant", "not-a-number"],
+)
+def test_scorer_checks_y_before_embedding(bad_y, match):
+    X, y = sts_data(n_pairs=6)
+    estimator = CountingPipeline().fit(X)
+    with pytest.raises((ValueError, TypeError), match=f"^make_sts_scorer: {match}"):
+        make_sts_scorer()(estimator, X, bad_y(y))
+    assert estimator.calls_ == 0
+
+
+def test_scorer_names_a_bad_gold_score_by_its_position_in_the_fold():
+    X, y = sts_data(n_pairs=12)
+    y[5] = np.inf
+    cv = KFold(3)
+    # By hand: the test fold holding pair 5, and where pair 5 sits in it.
+    test = next(test for _, test in cv.split(X) if 5 in test)
+    position = int(np.flatnonzero(test == 5)[0])
+    expected = (
+        rf"^make_sts_scorer: y contains infinity \(first at position {position} of the "
+        rf"{len(test)} pairs given to the scorer .*test fold.*check_gold\(y\).*: inf\)"
+    )
+    with pytest.raises(ValueError, match=expected):
+        cross_val_score(
+            text_pipeline(), X, y, cv=cv, scoring=make_sts_scorer(), error_score="raise"
+        )
+    # check_gold on the whole y reports the index in y itself.
+    with pytest.raises(
+        ValueError, match=r"^check_gold: gold contains infinity \(first at index 5: inf\)"
+    ):
+        check_gold(y)
+
+
+def test_scorer_of_a_constant_fold_raises_or_scores_nan_under_error_score():
+    X, y = sts_data(n_pairs=12)
+    y[:4] = 3.0  # the first test fold of KFold(3)
+    cv = KFold(3)
+    with pytest.raises(ValueError, match=r"^make_sts_scorer: y is constant .*one test fold"):
+        cross_val_score(
+            text_pipeline(), X, y, cv=cv, scoring=make_sts_scorer(), error_score="raise"
+        )
+    with pytest.warns(UserWarning, match="Scoring failed"):
+        scores = cross_val_score(text_pipeline(), X, y, cv=cv, scoring=make_sts_scorer())
+    assert np.isnan(scores[0])
+    for score, (_, test) in zip(scores[1:], list(cv.split(X))[1:]):
+        a, b = embed_by_hand(X[test, 0]), embed_by_hand(X[test, 1])
+        cos = np.diag(cosine_similarity(a, b))
+        assert score == pytest.approx(scipy.stats.spearmanr(cos, y[test])[0], abs=1e-12)
+
+
+def test_check_gold_returns_the_scores_or_names_the_index():
+    gold = check_gold([0, 2.5, 5], n_pairs=3)
+    assert gold.dtype == np.float64
+    np.testing.assert_array_equal(gold, [0.0, 2.5, 5.0])
+    with pytest.raises(
+        ValueError, match=r"^check_gold: gold contains NaN \(first at index 1: nan\)"
+    ):
+        check_gold([1.0, np.nan, 3.0])
+    with pytest.raises(ValueError, match="^check_gold: gold has 3 scores but there are 4 pairs"):
+        check_gold([1.0, 2.0, 3.0], n_pairs=4)
+    with pytest.raises(ValueError, match="^check_gold: gold is constant"):
+        check_gold([2.0, 2.0])
+    with pytest.raises(ValueError, match="^check_gold: gold is empty"):
+        check_gold([])
+
+
+# --- huge and tiny embeddings -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_cosine_similarities_of_huge_or_tiny_embeddings(scale):
+    a, b, gold = random_pairs(n=20, d=6)
+    # Cosine ignores the scale: the reference is computed on the unscaled vectors.
+    expected = np.diag(cosine_similarity(a, b))
+    np.testing.assert_allclose(pair_similarity(a * scale, b * scale), expected, rtol=1e-12)
+    X = np.vstack([a, b]) + 0.5
+    cos = cosine_similarity(X)
+    mean = (cos.sum() - np.trace(cos)) / (len(X) * (len(X) - 1))
+    assert average_cosine_similarity(X * scale) == pytest.approx(mean, abs=1e-12)
+    assert sts_score(a * scale, b * scale, gold) == pytest.approx(
+        scipy.stats.spearmanr(expected, gold)[0], abs=1e-12
+    )
+
+
+def test_euclidean_of_huge_embeddings_and_dot_overflow():
+    a, b, _ = random_pairs(n=10, d=4)
+    np.testing.assert_allclose(
+        pair_similarity(a * 1e200, b * 1e200, "euclidean"),
+        -1e200 * np.linalg.norm(a - b, axis=1),
+        rtol=1e-12,
+    )
+    with pytest.raises(
+        ValueError, match=r"^pair_similarity: the dot similarity of pair 0 overflow"
+    ):
+        pair_similarity(a * 1e200, b * 1e200, "dot")
+
+
+def test_isotropy_diagnostics_of_huge_embeddings():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5)) * [1.0, 0.5, 0.3, 0.2, 0.1]
+    eigenvalues = np.linalg.eigvalsh(np.cov(X, rowvar=False))
+    # Scale-free: the share of the top component of X itself.
+    assert top_component_variance_ratio(X * 1e200) == pytest.approx(
+        eigenvalues.max() / eigenvalues.sum(), rel=1e-9
+    )
+    # The eigenvectors of X^T X are X's right singular vectors, whatever the scale.
+    huge = X * 1e200
+    _, _, vt = np.linalg.svd(X)
+    log_z = [scipy.special.logsumexp(huge @ c) for c in np.vstack([vt, -vt])]
+    assert isotropy_ratio(huge) == pytest.approx(np.exp(min(log_z) - max(log_z)), abs=1e-12)
 
 
 # --- clustering ---------------------------------------------------------------------------

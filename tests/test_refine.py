@@ -202,6 +202,55 @@ def test_no_nan_or_inf_on_degenerate_input(refiner, case):
     assert np.all(np.isfinite(clone(refiner).fit(X).transform(X + 1.0)))
 
 
+def bert_whitening_by_hand(X):
+    """Su et al. (2021) written out: population covariance, eigen-decomposition, x U L^-1/2."""
+    mu = X.mean(axis=0)
+    lam, U = np.linalg.eigh((X - mu).T @ (X - mu) / len(X))
+    order = np.argsort(lam)[::-1]
+    return (X - mu) @ U[:, order] / np.sqrt(lam[order]), lam[order]
+
+
+def abtt_by_hand(X, D):
+    centred = X - X.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred - centred @ vt[:D].T @ vt[:D]
+
+
+def ccr_by_hand(X):
+    _, _, vt = np.linalg.svd(X, full_matrices=False)
+    return X - np.outer(X @ vt[0], vt[0])
+
+
+# 1e153: the squares of the largest values (about 1e154) overflow float64, their variances
+# do not; 1e-200: the squares underflow to zero.
+@pytest.mark.parametrize("scale", [1e153, 1e-200])
+def test_huge_or_tiny_values_are_refined_as_at_unit_scale(scale):
+    X = correlated(300, 6)
+    assert np.abs(X).max() > 10  # so that X * 1e153 squared overflows float64
+    expected, lam = bert_whitening_by_hand(X)  # whitening does not depend on the scale
+    whitening = Whitening(epsilon=1e-12).fit(X * scale)
+    Z = whitening.transform(X * scale)
+    signs = np.sign(np.sum(Z * expected, axis=0))
+    np.testing.assert_allclose(Z, expected * signs, rtol=1e-6, atol=1e-8)
+    if scale > 1:  # the variances are representable (tiny ones underflow to zero)
+        np.testing.assert_allclose(whitening.explained_variance_, lam * scale**2, rtol=1e-9)
+    # All-but-the-top and common component removal scale with the data.
+    np.testing.assert_allclose(
+        AllButTheTop(2).fit_transform(X * scale) / scale, abtt_by_hand(X, 2), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        CommonComponentRemoval().fit_transform(X * scale) / scale, ccr_by_hand(X), atol=1e-9
+    )
+
+
+def test_common_component_removal_of_values_near_the_float64_limit():
+    X = correlated(100, 5)
+    ccr = CommonComponentRemoval().fit(X * 1e300)
+    np.testing.assert_allclose(ccr.transform(X * 1e300) / 1e300, ccr_by_hand(X), atol=1e-9)
+    _, s, _ = np.linalg.svd(X, full_matrices=False)
+    np.testing.assert_allclose(ccr.singular_values_ / 1e300, s[:1], rtol=1e-10)
+
+
 @pytest.mark.parametrize("refiner", ALL_REFINERS, ids=repr)
 def test_float32_in_float32_out(refiner):
     X32 = correlated(100, 8, dtype=np.float32)

@@ -41,7 +41,9 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         text), "mask", "punctuation" (tokens made only of punctuation),
         "subword" (word-piece continuations such as "##ing"), "frequent" (the
         ``n_frequent`` most frequent token ids seen in ``fit``), and explicit
-        token ids (int) or token strings. ``()`` keeps every token.
+        token ids (int) or token strings (a string that is neither an option
+        nor a token of the vocabulary raises ``ValueError``). ``()`` keeps
+        every token.
     weighting : {None, "idf", "sif", "usif"}, default=None
         Per-token weights learned in ``fit`` for ``method="mean"`` (any other
         method with a weighting is rejected with a ``ValueError``). Each kept
@@ -83,7 +85,10 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     Notes
     -----
     A text with no token left after exclusion (for instance an empty string
-    with its special tokens excluded) is pooled to the zero vector.
+    with its special tokens excluded) is pooled to the zero vector. Token
+    vectors must be real numbers and finite: ``fit`` and ``transform`` raise
+    ``ValueError`` naming the first text with a NaN or infinite value, even in
+    a token that the method would not read.
 
     ``fit`` learns only when ``weighting`` is set or ``exclude`` lists
     "frequent"; otherwise it checks the input, and ``transform`` works
@@ -185,6 +190,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self : TokenPooler
         """
         X = _check_tokens(X, self)
+        _check_values(X)
         self._check_combination()
         for name in _LEARNED:  # drop what a previous fit with other parameters learned
             self.__dict__.pop(name, None)
@@ -242,6 +248,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return pooled.copy()
 
     def _pool(self, X: TokenEmbeddings) -> np.ndarray:
+        _check_values(X)
         if self.method == "cls":
             return _take(X, X.offsets[:-1], np.diff(X.offsets) > 0)
         if self.method == "mask":
@@ -332,7 +339,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             elif item in role_of:
                 keep &= X.roles != role_of[item]
             elif item in ("punctuation", "subword"):
-                keep &= ~_vocabulary_flags(X, item)[X.token_ids]
+                keep &= ~_vocabulary_flags(X, item)[_vocabulary_ids(X, item)]
             elif item == "frequent":
                 if frequent:
                     self._check_fitted("frequent_ids_", "exclude=(..., 'frequent')")
@@ -346,7 +353,14 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 )
         if strings:
             vocab = _require_vocabulary(X, "token strings")
-            ids.extend(np.flatnonzero(np.isin(vocab, strings)).tolist())
+            found = np.isin(vocab, strings)
+            unknown = sorted(set(strings) - set(vocab[found].tolist()))
+            if unknown:  # most likely a misspelt option, which would exclude nothing
+                raise ValueError(
+                    f"TokenPooler: cannot exclude {unknown[0]!r}: it is neither one of "
+                    f"{sorted(_EXCLUDE_NAMES)} nor a token of the vocabulary."
+                )
+            ids.extend(np.flatnonzero(found).tolist())
         if ids:
             keep &= ~np.isin(X.token_ids, ids)
         return keep
@@ -359,6 +373,52 @@ def _check_tokens(X, step) -> TokenEmbeddings:
             f"(e.g. TransformerFeaturizer), got {type(X).__name__}."
         )
     return X
+
+
+_CHECKED = "values are finite"  # key in ``TokenEmbeddings.derived``
+
+
+def _check_values(X: TokenEmbeddings) -> None:
+    """Raise unless the token vectors are real numbers, all finite.
+
+    Read-only values (a featurizer's memoised output) never change, so they are
+    checked once and the verdict is kept in ``X.derived``.
+    """
+    if X.derived.get(_CHECKED):
+        return
+    kind = X.values.dtype.kind
+    if kind not in "fiu":
+        raise TypeError(
+            "TokenPooler: token vectors must be real numbers (float32 from a featurizer), "
+            f"got dtype {X.values.dtype}."
+        )
+    if kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = X.values.sum()  # finite, unless a value is not (or the sum overflows)
+        if not np.isfinite(total):
+            bad = np.flatnonzero(~np.isfinite(X.values).all(axis=1))
+            if bad.size:
+                text = int(np.searchsorted(X.offsets, bad[0], side="right") - 1)
+                raise ValueError(
+                    f"TokenPooler: the token vectors of text {text} contain NaN or infinity "
+                    f"(token {int(bad[0] - X.offsets[text])} of that text); check the "
+                    "featurizer's output (e.g. its dtype) before pooling."
+                )
+    if not X.values.flags.writeable:
+        X.derived[_CHECKED] = True
+
+
+def _vocabulary_ids(X: TokenEmbeddings, what: str) -> np.ndarray:
+    """The token ids, checked to index the vocabulary (numpy would wrap negative ones)."""
+    ids = X.token_ids
+    bad = np.flatnonzero((ids < 0) | (ids >= len(X.vocabulary)))
+    if bad.size:
+        text = int(np.searchsorted(X.offsets, bad[0], side="right") - 1)
+        raise ValueError(
+            f"TokenPooler: excluding {what} looks token ids up in the vocabulary of "
+            f"{len(X.vocabulary)} tokens, but text {text} has token id {int(ids[bad[0]])}."
+        )
+    return ids
 
 
 def _pool_matrix(X: TokenEmbeddings, weights: np.ndarray) -> sp.csr_matrix:

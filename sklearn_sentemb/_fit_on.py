@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from numbers import Integral
 
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 
 from ._base import StatelessTextStep
 from ._validation import check_texts
@@ -31,8 +33,8 @@ class FitOn(StatelessTextStep, TransformerMixin, BaseEstimator):
         :func:`sklearn_sentemb.datasets.load_corpus`, read from ``data_home``.
     data_home : str or path, optional
         Where named corpora are read from (see ``datasets.get_data_home``).
-    max_texts : int, optional
-        Use at most this many corpus texts (the first ones).
+    max_texts : int >= 1, optional
+        Use at most this many corpus texts (the first ones); None: all of them.
 
     Notes
     -----
@@ -54,7 +56,7 @@ class FitOn(StatelessTextStep, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "corpus": [None, str, list, tuple, "array-like"],
         "data_home": "no_validation",
-        "max_texts": [None, int],
+        "max_texts": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, corpus=None, *, data_home=None, max_texts=None):

@@ -88,7 +88,9 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     with its special tokens excluded) is pooled to the zero vector. Token
     vectors must be real numbers and finite: ``fit`` and ``transform`` raise
     ``ValueError`` naming the first text with a NaN or infinite value, even in
-    a token that the method would not read.
+    a token that the method would not read, and so does a pooled vector that
+    overflows float32 (float64 token vectors beyond its range, or a weighted
+    mean of huge ones).
 
     ``fit`` learns only when ``weighting`` is set or ``exclude`` lists
     "frequent"; otherwise it checks the input, and ``transform`` works
@@ -249,6 +251,17 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _pool(self, X: TokenEmbeddings) -> np.ndarray:
         _check_values(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            pooled = self._reduce(X)
+        finite = np.isfinite(pooled).all(axis=1)
+        if not finite.all():  # finite token vectors beyond float32, or their weighted sum
+            raise ValueError(
+                f"TokenPooler: the pooled vector of text {int(np.argmin(finite))} overflows "
+                "float32; rescale the token vectors."
+            )
+        return pooled
+
+    def _reduce(self, X: TokenEmbeddings) -> np.ndarray:
         if self.method == "cls":
             return _take(X, X.offsets[:-1], np.diff(X.offsets) > 0)
         if self.method == "mask":

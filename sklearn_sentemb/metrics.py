@@ -12,6 +12,7 @@ Everything here needs only numpy, scipy and scikit-learn.
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 from typing import Literal
 
 import numpy as np
@@ -148,6 +149,10 @@ def _is_number(item) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -373,11 +378,13 @@ def split_pairs(embeddings, n_pairs: int) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(embeddings)
     if arr.ndim != 2:
         raise ValueError(
-            f"embeddings must be a 2-D array of shape (2 * n_pairs, d); got shape {arr.shape}."
+            "split_pairs: embeddings must be a 2-D array of shape (2 * n_pairs, d); got shape "
+            f"{arr.shape}."
         )
     if arr.shape[0] != 2 * n_pairs:
         raise ValueError(
-            f"Expected 2 * n_pairs = {2 * n_pairs} embedding rows for {n_pairs} pairs, got "
+            f"split_pairs: expected 2 * n_pairs = {2 * n_pairs} embedding rows for {n_pairs} "
+            f"pairs, got "
             f"{arr.shape[0]}. The pipeline must flatten the (n_pairs, 2) text pairs row-major, "
             "one embedding per text: row 2*i for X[i, 0] and row 2*i + 1 for X[i, 1]."
         )
@@ -552,12 +559,12 @@ def evaluate_clustering(
     if len(labels) != len(data):
         raise ValueError(f"{step}: X has {len(data)} rows but labels has {len(labels)} entries.")
     k = len(np.unique(labels)) if n_clusters is None else n_clusters
-    if not 1 <= k <= len(data):
+    if not (_is_count(k) and 1 <= k <= len(data)):
         raise ValueError(
-            f"{step}: n_clusters must be between 1 and n_samples={len(data)}; got {k}."
+            f"{step}: n_clusters must be an int between 1 and n_samples={len(data)}; got {k!r}."
         )
-    if n_runs < 1:
-        raise ValueError(f"{step}: n_runs must be at least 1; got {n_runs}.")
+    if not (_is_count(n_runs) and n_runs >= 1):
+        raise ValueError(f"{step}: n_runs must be an int of at least 1; got {n_runs!r}.")
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n_runs)
     accuracies, nmis = [], []
     for seed in seeds:
@@ -609,9 +616,9 @@ def average_cosine_similarity(X, n_pairs: int | None = None, random_state=None) 
         total = unit.sum(axis=0)
         off_diagonal = total @ total - np.einsum("ij,ij->", unit, unit)
         return float(off_diagonal / (n * (n - 1)))
-    if n_pairs < 1:
+    if not (_is_count(n_pairs) and n_pairs >= 1):
         raise ValueError(
-            f"average_cosine_similarity: n_pairs must be a positive int or None; got {n_pairs}."
+            f"average_cosine_similarity: n_pairs must be a positive int or None; got {n_pairs!r}."
         )
     rng = check_random_state(random_state)
     first = rng.randint(n, size=n_pairs)

@@ -233,7 +233,9 @@ def test_split_pairs_matches_pipeline_flattening():
 
 
 def test_split_pairs_wrong_row_count():
-    with pytest.raises(ValueError, match=r"Expected 2 \* n_pairs = 6 .* got 5.*row-major"):
+    with pytest.raises(
+        ValueError, match=r"^split_pairs: expected 2 \* n_pairs = 6 .* got 5.*row-major"
+    ):
         split_pairs(np.zeros((5, 2)), 3)
     with pytest.raises(ValueError, match=r"2-D array .* shape \(6,\)"):
         split_pairs(np.zeros(6), 3)
@@ -559,10 +561,14 @@ def test_evaluate_clustering_is_reproducible_and_validates():
     assert first == evaluate_clustering(X, labels, random_state=1)
     with pytest.raises(ValueError, match="X has 40 rows but labels has 39"):
         evaluate_clustering(X, labels[:-1])
-    with pytest.raises(ValueError, match="n_clusters must be between 1 and n_samples=40"):
+    with pytest.raises(ValueError, match="n_clusters must be an int between 1 and n_samples=40"):
         evaluate_clustering(X, labels, n_clusters=41)
-    with pytest.raises(ValueError, match="n_runs must be at least 1"):
+    with pytest.raises(ValueError, match="n_clusters must be an int .*; got 2.5"):
+        evaluate_clustering(X, labels, n_clusters=2.5)
+    with pytest.raises(ValueError, match="n_runs must be an int of at least 1; got 0"):
         evaluate_clustering(X, labels, n_runs=0)
+    with pytest.raises(ValueError, match="n_runs must be an int of at least 1; got 1.5"):
+        evaluate_clustering(X, labels, n_runs=1.5)
 
 
 # --- isotropy -----------------------------------------------------------------------------
@@ -638,6 +644,8 @@ def test_isotropy_bad_input():
         average_cosine_similarity([[1.0, 2.0]])
     with pytest.raises(ValueError, match="n_pairs must be a positive int"):
         average_cosine_similarity(isotropic(10), n_pairs=0)
+    with pytest.raises(ValueError, match="n_pairs must be a positive int or None; got 2.5"):
+        average_cosine_similarity(isotropic(10), n_pairs=2.5)
     with pytest.raises(ValueError, match="zero variance"):
         top_component_variance_ratio(np.ones((5, 3)))
     with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at row 1\)"):

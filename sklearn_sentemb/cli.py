@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import difflib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +27,68 @@ class UsageError(Exception):
     """A bad argument or missing input: exit code 2 with a one-line message."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(low):
+    """An argparse type: an int ``>= low`` (argparse reports anything else, exit code 2)."""
+
+    def parse(value):
+        number = int(value)  # argparse says "invalid int value" for a ValueError
+        if number < low:
+            raise argparse.ArgumentTypeError(f"{value!r} is not an integer >= {low}")
+        return number
+
+    parse.__name__ = "int"
+    return parse
+
+
+def _n_jobs(value):
+    number = int(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError("0 jobs: give a positive number, or -1 for all cores")
+    return number
+
+
+_n_jobs.__name__ = "int"
+
+
+def _writable_dir(path, option) -> Path:
+    """Create ``path`` (a folder for results) now, so a bad one fails before the work."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a folder.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot create the folder ({exc.strerror}).") from None
+    return path
+
+
+def _writable_file(path, option) -> Path:
+    """Check that ``path`` can be written as a file before the work that produces it."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name.")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {path.parent} does not exist.")
+    return path
+
+
+def _load_model(model, option="--model"):
+    """Load ``model`` into the registry now: a folder without weights fails in one line."""
+    from ._models import load_model
+
+    try:
+        load_model(model)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot load {option} {model}: {_one_line(exc)}") from None
+
+
 # -- search ------------------------------------------------------------------------------
 def _search(args) -> int:
     import joblib
@@ -35,11 +101,15 @@ def _search(args) -> int:
             f"--task must have a dev split to select on: one of {', '.join(DEV_SPLITS)}."
         )
     dev_split, test_split = DEV_SPLITS[args.task]
+    grid = load_grid(args.grid)
+    pipe = make_search_pipeline(args.model, cache=args.cache, progress=not args.quiet)
+    _check_grid_keys(grid, pipe, args.grid)
+    out = _writable_dir(args.output_dir, "--output-dir")
     dev = load_sts(args.task, split=dev_split, data_home=args.data_home)
     test = load_sts(args.task, split=test_split, data_home=args.data_home)
     dev_pairs, dev_gold = _limit(dev.data, dev.target, args.max_pairs)
     test_pairs, test_gold = _limit(test.data, test.target, args.max_pairs)
-    grid = load_grid(args.grid)
+    _load_model(args.model)
     n_candidates = int(np.prod([len(v) for v in grid.values()]))
     print(
         f"Searching {n_candidates} candidates x {args.cv} folds for {args.model} on "
@@ -47,7 +117,6 @@ def _search(args) -> int:
         f"({len(test_pairs)} pairs).",
         flush=True,
     )
-    pipe = make_search_pipeline(args.model, cache=args.cache, progress=not args.quiet)
     result = search_sts(
         pipe,
         grid,
@@ -59,8 +128,6 @@ def _search(args) -> int:
         n_jobs=args.n_jobs,
         verbose=0 if args.quiet else 1,
     )
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     joblib.dump(result.best_pipeline, out / "best_pipeline.joblib")
     result.to_csv(out / "results.csv")
     plot_heatmap(result.table, out / "heatmap.png", f"{args.model} on {args.task} {dev_split}")
@@ -86,23 +153,89 @@ def _limit(pairs, gold, n):
     return (pairs, gold) if n is None else (pairs[:n], gold[:n])
 
 
+def _check_grid_keys(grid, pipe, name) -> None:
+    """Refuse grid keys the search pipeline does not have, before any work."""
+    valid = pipe.get_params(deep=True)
+    for key in grid:
+        if key not in valid:
+            close = difflib.get_close_matches(key, list(valid), n=1)
+            hint = "a key is a step (fit_on, tokens, pool, refine) or step__parameter"
+            if close:
+                hint = f"did you mean {close[0]!r}?"
+            raise UsageError(f"grid {name}: unknown parameter {key!r}; {hint}")
+
+
 # -- embed -------------------------------------------------------------------------------
 def _embed(args) -> int:
     pipeline = _load_pipeline(args.pipeline)
+    output = Path(args.output)
+    if output.suffix != ".npy":  # what np.save would do, so that the message tells the truth
+        output = output.with_name(output.name + ".npy")
+    output = _writable_file(output, "--output")
     if args.input == "-":
-        texts = sys.stdin.read().splitlines()
+        name = "stdin"
+        stdin = sys.stdin
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
     else:
         path = Path(args.input)
         if not path.is_file():
             raise UsageError(f"input file {path} does not exist.")
-        texts = path.read_text(encoding="utf-8").splitlines()
-    embeddings = np.asarray(pipeline.transform(texts))
-    np.save(args.output, embeddings)
+        name = f"input file {path}"
+        data = path.read_bytes()
+    texts = _read_texts(data, name)
+    embeddings = _as_matrix(pipeline.transform(texts), len(texts), args.pipeline)
+    np.save(output, embeddings)
     print(
-        f"Wrote {embeddings.shape[0]} x {embeddings.shape[1]} embeddings to {args.output}",
+        f"Wrote {embeddings.shape[0]} x {embeddings.shape[1]} embeddings to {output}",
         file=sys.stderr,
     )
     return 0
+
+
+def _read_texts(data: bytes, name: str) -> list[str]:
+    r"""One text per line of UTF-8 ``data``: lines end in "\n" or "\r\n"; none may be empty."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    if b"\x00" in data:
+        lineno = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise UsageError(f"{name}, line {lineno}: NUL byte; this is not a text file.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        lineno = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"{name}, line {lineno}: not UTF-8 text ({exc.reason}).") from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise UsageError(f"{name} is empty; give one text per line.")
+    texts = [line[:-1] if line.endswith("\r") else line for line in lines]
+    for lineno, line in enumerate(texts, start=1):
+        if not line.strip():
+            raise UsageError(f"{name}, line {lineno} is empty; give one text per line.")
+    return texts
+
+
+def _as_matrix(out, n_texts: int, source) -> np.ndarray:
+    """``out`` as an ``(n_texts, d)`` numeric array, or a UsageError saying what it is."""
+    if hasattr(out, "toarray"):  # a sparse matrix
+        out = out.toarray()
+    try:
+        matrix = np.asarray(out)
+    except (TypeError, ValueError):
+        matrix = None
+    if (
+        matrix is None
+        or matrix.dtype.kind not in "biuf"
+        or matrix.ndim != 2
+        or matrix.shape[0] != n_texts
+    ):
+        what = type(out).__name__ if matrix is None else f"an array of shape {matrix.shape}"
+        raise UsageError(
+            f"pipeline {source} gives {what} for {n_texts} texts, not one row of numbers per "
+            "text; does it end in a pooler?"
+        )
+    return matrix
 
 
 def _load_pipeline(path):
@@ -110,7 +243,18 @@ def _load_pipeline(path):
 
     if not Path(path).is_file():
         raise UsageError(f"pipeline file {path} does not exist (make one with `sentemb search`).")
-    return joblib.load(path)
+    try:
+        pipeline = joblib.load(path)
+    except Exception as exc:  # joblib/pickle raise many types for a file that is not theirs
+        raise UsageError(
+            f"pipeline file {path} cannot be read with joblib ({_one_line(exc, typed=True)})."
+        ) from None
+    if not callable(getattr(pipeline, "transform", None)):
+        raise UsageError(
+            f"pipeline file {path} holds a {type(pipeline).__name__}, not an estimator with "
+            "transform() (save a fitted pipeline with joblib.dump, or use `sentemb search`)."
+        )
+    return pipeline
 
 
 # -- evaluate ----------------------------------------------------------------------------
@@ -119,6 +263,8 @@ def _evaluate(args) -> int:
 
     if (args.pipeline is None) == (args.recipe is None):
         raise UsageError("give either a saved pipeline file or --recipe NAME.")
+    if args.output:
+        _writable_file(args.output, "--output")
     if args.recipe is not None:
         from .recipes import make_recipe
 
@@ -150,6 +296,10 @@ def _similarity(args) -> int:
     from . import TokenPooler, TransformerFeaturizer
 
     sentences = args.sentences or DEMO_SENTENCES
+    for i, text in enumerate(sentences):
+        if not text.strip():
+            raise UsageError(f"sentence {i + 1} is empty.")
+    _load_model(args.model)
     pipe = make_pipeline(TransformerFeaturizer(args.model, layers=args.layers), TokenPooler("mean"))
     X = pipe.fit_transform(sentences)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
@@ -172,7 +322,7 @@ def _study(args) -> int:
 
 # -- parser ------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sentemb",
         description="Sentence embeddings from pretrained transformers, as scikit-learn pipelines.",
     )
@@ -208,19 +358,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of the data sets (default: "
         "$SKLEARN_SENTEMB_DATA or ~/sentemb_data; bundled STS-B as fallback)",
     )
-    search.add_argument("--cv", type=int, default=3, help="folds on the dev split (default: 3)")
-    search.add_argument("--max-pairs", type=int, help="use only the first N pairs of each split")
+    search.add_argument(
+        "--cv", type=_int_at_least(2), default=3, help="folds on the dev split (default: 3)"
+    )
+    search.add_argument(
+        "--max-pairs", type=_int_at_least(1), help="use only the first N pairs of each split"
+    )
     search.add_argument(
         "--cache",
         help="folder for a disk cache of hidden states (reused across runs); default: in memory",
     )
-    search.add_argument("--n-jobs", type=int, default=None, help="parallel candidates")
+    search.add_argument(
+        "--n-jobs", type=_n_jobs, default=None, help="parallel candidates (-1: all cores)"
+    )
     search.add_argument(
         "--output-dir",
         default="sentemb_output",
         help="where to write results (default: %(default)s)",
     )
-    search.add_argument("--top", type=int, default=10, help="rows of the ranked table to print")
+    search.add_argument(
+        "--top", type=_int_at_least(0), default=10, help="rows of the ranked table to print"
+    )
     search.add_argument("--quiet", action="store_true", help="no progress output")
     search.set_defaults(func=_search)
 
@@ -252,12 +410,15 @@ def build_parser() -> argparse.ArgumentParser:
     embed = commands.add_parser(
         "embed",
         help="embed a text file (one text per line) or stdin into a .npy file",
-        description="Embed each line of a text file (or of stdin, with '-') with a saved "
-        "pipeline and save the (n, d) array with numpy.",
+        description="Embed each line of a UTF-8 text file (or of stdin, with '-') with a saved "
+        "pipeline and save the (n, d) array with numpy: row i is line i, so no line may be "
+        "empty.",
     )
     embed.add_argument("pipeline", help="a fitted pipeline saved with joblib")
     embed.add_argument("input", help="text file, one text per line, or - for stdin")
-    embed.add_argument("-o", "--output", required=True, help="output .npy file")
+    embed.add_argument(
+        "-o", "--output", required=True, help="output .npy file ('.npy' is added if missing)"
+    )
     embed.set_defaults(func=_embed)
 
     sim = commands.add_parser(
@@ -288,18 +449,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException, typed: bool = False) -> str:
+    """The message of ``exc`` on one line (its type name too with ``typed``)."""
+    message = " ".join(str(exc).split())
+    if typed or not message:
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return message
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command):
+    """Show each warning as one ``sentemb COMMAND: warning: ...`` line, not two with source."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"sentemb {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv=None) -> int:
+    """Run ``sentemb``; every failure is one line on stderr and a non-zero exit code.
+
+    Exit codes: 0 success, 2 a bad argument or input (argparse's own errors too), 1 any
+    other failure, 130 interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["search", *argv]  # `sentemb [search options]` runs the default search
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:  # `sentemb` alone runs the default search
-        args = parser.parse_args(["search", *(argv or [])])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        return args.func(args)
-    except (UsageError, ValueError, FileNotFoundError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"sentemb {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    prefix = f"sentemb {args.command}: error:"
+    with _one_line_warnings(args.command):
+        try:
+            return args.func(args)
+        except (UsageError, ValueError, TypeError, FileNotFoundError) as exc:
+            print(f"{prefix} {_one_line(exc)}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"sentemb {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # e.g. `sentemb similarity | head -1`
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except Exception as exc:
+            print(f"{prefix} {_one_line(exc, typed=True)}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

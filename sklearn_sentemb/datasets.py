@@ -522,6 +522,15 @@ def get_data_home(data_home: str | os.PathLike[str] | None = None) -> str:
     """
     if data_home is None:
         data_home = os.environ.get(_DATA_HOME_ENV) or _DEFAULT_DATA_HOME
+    if not isinstance(data_home, (str, os.PathLike)):
+        raise TypeError(
+            f"get_data_home: data_home must be None, a str or a path, got "
+            f"{type(data_home).__name__}."
+        )
+    if os.fspath(data_home) == "":
+        raise ValueError(
+            "get_data_home: data_home is an empty string; pass None for the default folder."
+        )
     if os.fspath(data_home) == BUNDLED:
         return str(_bundled_dir())
     return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
@@ -580,6 +589,11 @@ def _missing_file_error(
         f"(data_home {root}, {_data_home_origin(data_home)}). The official release is "
         f"published at {card.homepage}. "
     )
+    if _is_bundled(data_home):
+        return FileNotFoundError(
+            msg + "data_home='bundled' holds only STS-B dev and test; point data_home at a "
+            "folder holding the release's files."
+        )
     if folder not in DOWNLOADS:
         msg += (
             f"Automatic download is not available for this data set: put the release's "
@@ -610,10 +624,28 @@ def _read_lines(path: Path, encoding: str | None = None) -> list[str]:
     (undefined bytes become U+FFFD), so that a stray byte costs one character, not the
     file. Splitting on "\n" alone keeps characters such as U+0085 or form feeds, which
     ``str.splitlines`` would treat as line ends, inside their line.
+
+    Every release file ends its last line with a line break, so a file that does not was
+    cut short (an interrupted copy): its last line would be a cut sentence, and is refused
+    with a ``ValueError``, as is a NUL byte (a binary or UTF-16 file under a release name).
     """
     raw = path.read_bytes()
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        lineno = raw.count(b"\n", 0, nul) + 1
+        raise ValueError(
+            f"{path}, line {lineno}: NUL byte; this is not a UTF-8 "
+            "text file (a compressed, binary or UTF-16 file under the release's name?)."
+        )
+    if raw and not raw.endswith(b"\n"):
+        lineno = raw.count(b"\n") + 1
+        raise ValueError(
+            f"{path}, line {lineno}: the last line has no line break, so the "
+            "file looks cut short (an interrupted download or copy). Fetch the file again, "
+            "or end the line with a line break if the file is complete."
+        )
     parts = raw.split(b"\n")
     if parts[-1] == b"":
         parts.pop()
@@ -649,14 +681,35 @@ def _pair_array(first: Sequence[str], second: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _parse_float(value: str, path: Path, lineno: int) -> float:
+def _parse_float(value: str, path: Path, lineno: int, low: float, high: float) -> float:
+    """A gold score, which must lie in the release's documented range ``[low, high]``."""
     try:
         score = float(value)
     except ValueError:
         raise ValueError(f"{path}, line {lineno}: gold score {value!r} is not a number.") from None
     if not math.isfinite(score):
         raise ValueError(f"{path}, line {lineno}: gold score {value!r} is not finite.")
+    if not low <= score <= high:
+        raise ValueError(
+            f"{path}, line {lineno}: gold score {value!r} is outside the scale [{low:g}, {high:g}]."
+        )
     return score
+
+
+def _text(value: str, path: Path, lineno: int, what: str) -> str:
+    """A stripped text field, which must not be empty."""
+    text = value.strip()
+    if not text:
+        raise ValueError(f"{path}, line {lineno}: {what} is empty.")
+    return text
+
+
+def _no_examples(path: Path, n_lines: int, what: str) -> ValueError:
+    found = "the file is empty" if n_lines == 0 else f"none in its {n_lines} line(s)"
+    return ValueError(
+        f"{path}: no {what} ({found}); the file is damaged or was not fully written, so "
+        "fetch it again."
+    )
 
 
 def _fields(line: str, n: int, path: Path, lineno: int, what: str) -> list[str]:
@@ -823,6 +876,8 @@ def _read_sts_pairs(input_path: Path, gs_path: Path) -> tuple[list[str], list[st
     """Pairs of one yearly subset: input line i is scored by gold line i (blank: no gold)."""
     inputs = _read_lines(input_path)
     gold = _read_lines(gs_path)
+    if not inputs:
+        raise _no_examples(input_path, 0, "sentence pairs")
     # Trailing blank gold lines past the input's end carry no information.
     while len(gold) > len(inputs) and not gold[-1].strip():
         gold.pop()
@@ -837,9 +892,11 @@ def _read_sts_pairs(input_path: Path, gs_path: Path) -> tuple[list[str], list[st
         if not score:
             continue
         fields = _fields(line, 2, input_path, lineno, "two sentences")
-        scores.append(_parse_float(score.split()[0], gs_path, lineno))
-        first.append(fields[0].strip())
-        second.append(fields[1].strip())
+        scores.append(_parse_float(score.split()[0], gs_path, lineno, 0, 5))
+        first.append(_text(fields[0], input_path, lineno, "the first sentence"))
+        second.append(_text(fields[1], input_path, lineno, "the second sentence"))
+    if not scores:
+        raise _no_examples(gs_path, len(gold), "gold scores")
     return first, second, scores
 
 
@@ -873,37 +930,46 @@ def _load_split_pairs(
 
 def _read_stsb(path: Path) -> dict[str, list]:
     out: dict[str, list] = {"first": [], "second": [], "target": [], "genre": []}
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    lines = _read_lines(path)
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         fields = _fields(line, 7, path, lineno, "genre, file, year, id, score, s1, s2")
-        out["target"].append(_parse_float(fields[4].strip(), path, lineno))
-        out["first"].append(fields[5].strip())
-        out["second"].append(fields[6].strip())
+        out["target"].append(_parse_float(fields[4].strip(), path, lineno, 0, 5))
+        out["first"].append(_text(fields[5], path, lineno, "s1"))
+        out["second"].append(_text(fields[6], path, lineno, "s2"))
         out["genre"].append(fields[0].strip())
+    if not out["target"]:
+        raise _no_examples(path, len(lines), "sentence pairs")
     out["target"] = np.asarray(out["target"], dtype=np.float64)
     return out
 
 
 def _sick_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """``(line number, fields)`` of each pair, both sentences checked and stripped."""
     rows = []
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    lines = _read_lines(path)
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         fields = _fields(line, 5, path, lineno, "pair_ID, sentence_A, sentence_B, score, label")
         if lineno == 1 and fields[0].strip() == "pair_ID":
             continue
+        fields[1] = _text(fields[1], path, lineno, "sentence_A")
+        fields[2] = _text(fields[2], path, lineno, "sentence_B")
         rows.append((lineno, fields))
+    if not rows:
+        raise _no_examples(path, len(lines), "sentence pairs")
     return rows
 
 
 def _read_sick_relatedness(path: Path) -> dict[str, list]:
     rows = _sick_rows(path)
     return {
-        "first": [f[1].strip() for _, f in rows],
-        "second": [f[2].strip() for _, f in rows],
+        "first": [f[1] for _, f in rows],
+        "second": [f[2] for _, f in rows],
         "target": np.asarray(
-            [_parse_float(f[3].strip(), path, n) for n, f in rows], dtype=np.float64
+            [_parse_float(f[3].strip(), path, n, 1, 5) for n, f in rows], dtype=np.float64
         ),
     }
 
@@ -1019,6 +1085,8 @@ def _load_one_per_line(
     labels: list[int] = []
     for path, (_, label) in zip(paths, files):
         lines = [line.strip() for line in _read_lines(path)]
+        if not any(lines):
+            raise _no_examples(path, len(lines), "texts")
         if not keep_empty:
             lines = [line for line in lines if line]
         texts += lines
@@ -1086,7 +1154,8 @@ def _int_label(value: str, n_classes: int, path: Path, lineno: int) -> int:
 
 def _read_sst(path: Path, n_classes: int) -> dict[str, list]:
     out: dict[str, list] = {"first": [], "target": []}
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    lines = _read_lines(path)
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         if "\t" in line:  # SentEval: text<TAB>label
@@ -1094,13 +1163,16 @@ def _read_sst(path: Path, n_classes: int) -> dict[str, list]:
         else:  # the fine-grained release: label text
             label, _, text = line.strip().partition(" ")
         out["target"].append(_int_label(label.strip(), n_classes, path, lineno))
-        out["first"].append(text.strip())
+        out["first"].append(_text(text, path, lineno, "the text"))
+    if not out["target"]:
+        raise _no_examples(path, len(lines), "examples")
     return out
 
 
 def _read_trec(path: Path, n_classes: int) -> dict[str, list]:
     out: dict[str, list] = {"first": [], "target": [], "fine_label": []}
-    for lineno, line in enumerate(_read_lines(path, encoding="latin-1"), start=1):
+    lines = _read_lines(path, encoding="latin-1")
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         head, _, text = line.partition(" ")
@@ -1112,14 +1184,18 @@ def _read_trec(path: Path, n_classes: int) -> dict[str, list]:
             )
         out["target"].append(_TREC_CLASSES.index(coarse))
         out["fine_label"].append(head)
-        out["first"].append(text.strip())
+        out["first"].append(_text(text, path, lineno, "the question"))
+    if not out["target"]:
+        raise _no_examples(path, len(lines), "questions")
     return out
 
 
 def _read_mrpc(path: Path, n_classes: int) -> dict[str, list]:
     out: dict[str, list] = {"first": [], "second": [], "target": [], "ids": []}
     lines = _read_lines(path)
-    header = [h.strip() for h in lines[0].split("\t")] if lines else []
+    if not lines:
+        raise _no_examples(path, 0, "sentence pairs")
+    header = [h.strip() for h in lines[0].split("\t")]
     if header != _MRPC_HEADER:
         raise ValueError(f"{path}: expected the header {_MRPC_HEADER}, found {header}.")
     for lineno, line in enumerate(lines[1:], start=2):
@@ -1128,8 +1204,10 @@ def _read_mrpc(path: Path, n_classes: int) -> dict[str, list]:
         fields = _fields(line, 5, path, lineno, "Quality, #1 ID, #2 ID, #1 String, #2 String")
         out["target"].append(_int_label(fields[0].strip(), n_classes, path, lineno))
         out["ids"].append((fields[1].strip(), fields[2].strip()))
-        out["first"].append(fields[3].strip())
-        out["second"].append(fields[4].strip())
+        out["first"].append(_text(fields[3], path, lineno, "#1 String"))
+        out["second"].append(_text(fields[4], path, lineno, "#2 String"))
+    if not out["target"]:
+        raise _no_examples(path, len(lines), "sentence pairs")
     return out
 
 
@@ -1145,8 +1223,8 @@ def _read_sick_entailment(path: Path) -> dict[str, list]:
             )
         target.append(_SICK_LABELS.index(label))
     return {
-        "first": [f[1].strip() for _, f in rows],
-        "second": [f[2].strip() for _, f in rows],
+        "first": [f[1] for _, f in rows],
+        "second": [f[2] for _, f in rows],
         "target": np.asarray(target, dtype=np.int64),
     }
 
@@ -1236,7 +1314,8 @@ def load_clustering(
 
 def _read_labelled_texts(path: Path) -> tuple[list[str], list[str]]:
     texts, labels = [], []
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    lines = _read_lines(path)
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         label, sep, text = line.partition("\t")
@@ -1245,7 +1324,9 @@ def _read_labelled_texts(path: Path) -> tuple[list[str], list[str]]:
                 f"{path}, line {lineno}: expected 'label<TAB>text', found {line[:80]!r}"
             )
         labels.append(label.strip())
-        texts.append(text.strip())
+        texts.append(_text(text, path, lineno, "the text"))
+    if not texts:
+        raise _no_examples(path, len(lines), "labelled texts")
     return texts, labels
 
 
@@ -1261,6 +1342,10 @@ def _label_sort_key(labels: Sequence[str]):
 
 _WIKITEXT_SPLITS = ("train", "valid", "test")
 _SENTENCE_END = re.compile(r"(?<=\s[.!?])\s+(?=\S)")
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
 
 
 def _is_heading(line: str) -> bool:
@@ -1309,14 +1394,12 @@ def load_corpus(
         lines and the `` = Heading = `` lines. The tokenisation of the release (``@-@``,
         ``<unk>``) is kept as it is.
     """
-    if max_sentences is not None and (
-        not isinstance(max_sentences, (int, np.integer)) or max_sentences < 0
-    ):
+    if max_sentences is not None and not _is_count(max_sentences):
         raise ValueError(
-            f"max_sentences must be None or a non-negative int, got {max_sentences!r}."
+            f"load_corpus: max_sentences must be None or a non-negative int, got {max_sentences!r}."
         )
-    if not isinstance(min_tokens, (int, np.integer)) or min_tokens < 0:
-        raise ValueError(f"min_tokens must be a non-negative int, got {min_tokens!r}.")
+    if not _is_count(min_tokens):
+        raise ValueError(f"load_corpus: min_tokens must be a non-negative int, got {min_tokens!r}.")
     if isinstance(name, str) and name == "wikitext103":
         splits = _select(split, _WIKITEXT_SPLITS, "split", name)
         paths = _resolve_files(
@@ -1331,10 +1414,11 @@ def load_corpus(
         paths = [path]
     texts: list[str] = []
     for path in paths:
-        for line in _read_lines(path):
-            line = line.strip()
-            if not line or _is_heading(line):
-                continue
+        lines = _read_lines(path)
+        paragraphs = [line for line in map(str.strip, lines) if line and not _is_heading(line)]
+        if not paragraphs:
+            raise _no_examples(path, len(lines), "paragraphs")
+        for line in paragraphs:
             units = _SENTENCE_END.split(line) if sentence_split else [line]
             for unit in units:
                 if max_sentences is not None and len(texts) >= max_sentences:

@@ -92,7 +92,9 @@ from .metrics import evaluate_clustering, split_pairs, sts_score
 
 __all__ = [
     "COLUMNS",
+    "DISPLAY_NAMES",
     "FAMILIES",
+    "STS_YEARS",
     "TASKS",
     "evaluate",
     "format_table",
@@ -122,8 +124,11 @@ COLUMNS: tuple[str, ...] = (
     "n",
 )
 
+#: The yearly STS tasks: scored per subset and over all pairs of the year ("all", "mean",
+#: "wmean"); the other STS tasks are scored on their test split.
+STS_YEARS: tuple[str, ...] = ("sts12", "sts13", "sts14", "sts15", "sts16")
+
 _FAMILY_OF = {task: family for family, tasks in FAMILIES.items() for task in tasks}
-_STS_YEARS = ("sts12", "sts13", "sts14", "sts15", "sts16")
 _CONVENTIONS = ("all", "mean", "wmean")
 _CV_TASKS = ("mr", "cr", "subj", "mpqa")
 _DEV_SPLIT = {"sst2": "dev", "sst5": "dev", "sicke": "trial"}
@@ -138,7 +143,8 @@ _PAIR_FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 _DEFAULT_CS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 _AVERAGE = "avg"
 
-_DISPLAY = {
+#: The name of each task (and of the average column) in the paper's tables.
+DISPLAY_NAMES: dict[str, str] = {
     "sts12": "STS12",
     "sts13": "STS13",
     "sts14": "STS14",
@@ -588,7 +594,7 @@ def _embed(embedder, model, texts: list[str]) -> np.ndarray:
 def _load(task: str, data_home):
     family = _FAMILY_OF[task]
     if family == "sts":
-        split = None if task in _STS_YEARS else "test"
+        split = None if task in STS_YEARS else "test"
         return datasets.load_sts(task, split=split, data_home=data_home)
     if family == "clustering":
         return datasets.load_clustering(task, data_home=data_home)
@@ -605,7 +611,7 @@ def _row(subset: str, metric: str, score: float, n: int, std: float = np.nan) ->
 def _run_sts(task: str, data, embed) -> list[dict[str, Any]]:
     pairs, gold = data.data, data.target
     emb_a, emb_b = split_pairs(embed(pairs.ravel().tolist()), len(pairs))
-    if task not in _STS_YEARS:
+    if task not in STS_YEARS:
         return [_row("test", "spearman", sts_score(emb_a, emb_b, gold), len(gold))]
     scores = sts_summary(emb_a, emb_b, gold, data.subset)
     sizes = pd.Series(data.subset).value_counts()
@@ -699,8 +705,8 @@ def _averages(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not sts.empty:
         for convention in _CONVENTIONS:
             headline = sts[
-                (sts.task.isin(_STS_YEARS) & (sts.subset == convention))
-                | (~sts.task.isin(_STS_YEARS) & (sts.subset == "test"))
+                (sts.task.isin(STS_YEARS) & (sts.subset == convention))
+                | (~sts.task.isin(STS_YEARS) & (sts.subset == "test"))
             ]
             out.append(_average_row("sts", convention, "spearman", headline.score))
     for family, metrics in (("clustering", ("accuracy", "nmi")), ("classification", ("accuracy",))):
@@ -785,7 +791,7 @@ def format_table(results, *, subsets: bool = False, decimals: int = 2) -> str:
         if not part.empty:
             blocks.append(formatter(part, fmt))
     if subsets:
-        part = frame[(frame.family == "sts") & frame.task.isin(_STS_YEARS)]
+        part = frame[(frame.family == "sts") & frame.task.isin(STS_YEARS)]
         if not part.empty:
             blocks.append(_subset_table(part, fmt))
     skipped = frame.attrs.get("skipped") or {}
@@ -823,7 +829,7 @@ def _groups(part: pd.DataFrame):
 
 def _sts_table(part: pd.DataFrame, fmt) -> str:
     tasks = _tasks_present(part, "sts")
-    has_years = part.task.isin(_STS_YEARS).any()
+    has_years = part.task.isin(STS_YEARS).any()
     lines = []
     for (embedder, fit_on), group in _groups(part):
         for convention in _CONVENTIONS if has_years else ("all",):
@@ -833,8 +839,8 @@ def _sts_table(part: pd.DataFrame, fmt) -> str:
                 "STS12-16": convention if has_years else "-",
             }
             for task in tasks:
-                subset = convention if task in (*_STS_YEARS, _AVERAGE) else "test"
-                line[_DISPLAY[task]] = _cell(_lookup(group, task, subset, "spearman"), fmt)
+                subset = convention if task in (*STS_YEARS, _AVERAGE) else "test"
+                line[DISPLAY_NAMES[task]] = _cell(_lookup(group, task, subset, "spearman"), fmt)
             lines.append(line)
     return _render("STS: Spearman correlation x 100 of cosine similarity", lines)
 
@@ -846,7 +852,7 @@ def _clustering_table(part: pd.DataFrame, fmt) -> str:
         for metric, shown in (("accuracy", "accuracy"), ("nmi", "NMI")):
             line = {"embedder": embedder, "fit_on": fit_on, "metric": shown}
             for task in tasks:
-                line[_DISPLAY[task]] = _cell(_lookup(group, task, None, metric), fmt)
+                line[DISPLAY_NAMES[task]] = _cell(_lookup(group, task, None, metric), fmt)
             lines.append(line)
     return _render("Clustering: k-means accuracy and NMI x 100, mean over seeds", lines)
 
@@ -860,7 +866,7 @@ def _classification_table(part: pd.DataFrame, fmt) -> str:
             cell = _cell(_lookup(group, task, None, "accuracy"), fmt)
             if task == "mrpc":
                 cell += "/" + _cell(_lookup(group, task, None, "f1"), fmt)
-            line[_DISPLAY[task] + (" acc/F1" if task == "mrpc" else "")] = cell
+            line[DISPLAY_NAMES[task] + (" acc/F1" if task == "mrpc" else "")] = cell
         lines.append(line)
     return _render("Classification: logistic regression accuracy x 100", lines)
 
@@ -869,13 +875,13 @@ def _subset_table(part: pd.DataFrame, fmt) -> str:
     keys = list(dict.fromkeys(zip(part.embedder, part.fit_on)))
     columns = {key: " / ".join(key) if len(keys) > 1 else "Spearman x 100" for key in keys}
     order: list[tuple[str, str]] = []
-    for task in _STS_YEARS:
+    for task in STS_YEARS:
         subsets = part.subset[part.task == task]
         named = [s for s in dict.fromkeys(subsets) if s not in _CONVENTIONS]
         order += [(task, s) for s in (*named, *_CONVENTIONS) if s in set(subsets)]
     lines = []
     for task, subset in order:
-        line = {"task": _DISPLAY[task], "subset": subset}
+        line = {"task": DISPLAY_NAMES[task], "subset": subset}
         rows = part[(part.task == task) & (part.subset == subset)]
         line["pairs"] = str(int(rows.n.iloc[0]))
         for key in keys:

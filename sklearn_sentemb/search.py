@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,23 +21,25 @@ __all__ = [
     "REFINERS",
     "NAMED_GRIDS",
     "SearchResult",
+    "make_refiner",
     "make_search_pipeline",
     "load_grid",
     "plot_heatmap",
     "search_sts",
 ]
 
-#: Refiners a grid file may name by string.
+#: Refiners a grid file may name by string: name -> factory taking the refiner's keyword
+#: parameters, which override the defaults set here (see :func:`make_refiner`).
 REFINERS = {
     "none": lambda: "passthrough",
-    "whitening": lambda: Whitening(),
-    "whitening-256": lambda: Whitening(n_components=256),
-    "zca": lambda: Whitening(method="zca"),
-    "abtt": lambda: AllButTheTop(n_components=2),
-    "ccr": lambda: CommonComponentRemoval(n_components=1),
-    "zscore": lambda: StandardScaler(),
-    "quantile": lambda: QuantileTransformer(n_quantiles=256),
-    "l2": lambda: Normalizer(),
+    "whitening": Whitening,
+    "whitening-256": partial(Whitening, n_components=256),
+    "zca": partial(Whitening, method="zca"),
+    "abtt": partial(AllButTheTop, n_components=2),
+    "ccr": partial(CommonComponentRemoval, n_components=1),
+    "zscore": StandardScaler,
+    "quantile": partial(QuantileTransformer, n_quantiles=256),
+    "l2": Normalizer,
 }
 
 #: Named grids: parameter names of :func:`make_search_pipeline`'s steps; refiners by name.
@@ -54,16 +57,54 @@ NAMED_GRIDS = {
 }
 
 
-def make_search_pipeline(model, *, cache=None, batch_size=32, progress=False) -> Pipeline:
-    """The pipeline a search varies: ``fit_on``, ``tokens``, ``pool``, ``refine`` steps."""
+def make_refiner(name: str, **params):
+    """A new refiner from its name in ``REFINERS``; ``params`` override its defaults.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.search import make_refiner
+    >>> make_refiner("abtt"), make_refiner("abtt", n_components=3)
+    (AllButTheTop(n_components=2), AllButTheTop(n_components=3))
+    """
+    if name not in REFINERS:
+        raise ValueError(
+            f"make_refiner: unknown refiner {name!r}; choose from {', '.join(REFINERS)}."
+        )
+    if name == "none" and params:
+        raise ValueError(f"make_refiner: refiner 'none' takes no parameters, got {sorted(params)}.")
+    return REFINERS[name](**params)
+
+
+def make_search_pipeline(
+    model, *, exclude=("special",), cache=None, batch_size=32, progress=False
+) -> Pipeline:
+    """The pipeline a search varies: ``fit_on``, ``tokens``, ``pool``, ``refine`` steps.
+
+    Parameters
+    ----------
+    model : str, path or estimator
+        A Hugging Face model id or folder, made into a :class:`TransformerFeaturizer` with
+        ``cache``, ``batch_size`` and ``progress``; or a token step already built (a static
+        featurizer, a :class:`TokenMixer`, ...), used as it is.
+    exclude : tuple of str, default=("special",)
+        Tokens the mean pooling leaves out (:class:`TokenPooler`'s ``exclude``).
+    cache, batch_size, progress
+        Parameters of the :class:`TransformerFeaturizer` built from a model name.
+    """
+    if hasattr(model, "get_params"):
+        if cache is not None or batch_size != 32 or progress:
+            raise ValueError(
+                "make_search_pipeline: cache, batch_size and progress configure the featurizer "
+                f"built from a model name; set them on the token step given ({model!r})."
+            )
+        tokens = model
+    else:
+        tokens = TransformerFeaturizer(model, cache=cache, batch_size=batch_size, progress=progress)
     return Pipeline(
         [
             ("fit_on", FitOn()),
-            (
-                "tokens",
-                TransformerFeaturizer(model, cache=cache, batch_size=batch_size, progress=progress),
-            ),
-            ("pool", TokenPooler("mean")),
+            ("tokens", tokens),
+            ("pool", TokenPooler("mean", exclude=exclude)),
             ("refine", "passthrough"),
         ]
     )
@@ -106,7 +147,7 @@ def _refiner(value):
         return value
     if value not in REFINERS:
         raise ValueError(f"unknown refiner {value!r}; choose from {', '.join(REFINERS)}.")
-    return REFINERS[value]()
+    return make_refiner(value)
 
 
 def describe(value) -> str:

@@ -1,21 +1,27 @@
-"""The study script: the quick run end to end (into tmp_path), and its helpers."""
+"""The paper study (benchmarks/paper_study): the quick run end to end (into tmp_path), and its
+helpers."""
 
+import os
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from sklearn_sentemb import FitOn
-from sklearn_sentemb.datasets import load_classification, load_clustering, load_sts
-from sklearn_sentemb.study import (
+from benchmarks.paper_study import (
     FAMILY_INFO,
     Corpus,
     StudySettings,
     build_capped_data_home,
+    build_family,
     main,
+    run_study,
 )
+from sklearn_sentemb import AllButTheTop, FitOn
+from sklearn_sentemb.datasets import load_classification, load_clustering, load_sts
+from sklearn_sentemb.search import REFINERS
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +130,41 @@ def test_quick_settings_are_small():
         assert getattr(quick, name) is not None
         limit = getattr(full, name)
         assert limit is None or getattr(quick, name) < limit
+
+
+def test_l3_model_defaults_to_the_models_folder_beside_the_data_home(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    expected = str(tmp_path / "models" / "paraphrase-MiniLM-L3-v2")
+    with pytest.raises(ValueError, match=re.escape(expected) + ".*--l3-model"):
+        run_study(data, tmp_path / "out", StudySettings(families=("l3",)))
+
+
+def test_main_leaves_environment_and_warning_filters_as_they_were(tmp_path, monkeypatch):
+    monkeypatch.delenv("TOKENIZERS_PARALLELISM", raising=False)
+    filters = list(warnings.filters)
+    with pytest.raises(ValueError, match="is not a folder"):
+        main(["--data-home", str(tmp_path / "missing"), "--output-dir", str(tmp_path / "out")])
+    assert "TOKENIZERS_PARALLELISM" not in os.environ
+    assert warnings.filters == filters
+
+
+class _Context:
+    """What build_family reads of the shared context, without loading any corpus."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def wiki(self):
+        return Corpus(["a sentence"], name="wiki")
+
+
+def test_full_static_grid_removes_three_directions_and_seeds_the_quantiles():
+    family = build_family("random", _Context(StudySettings(seed=7)))
+    refiners = {type(r).__name__: r for r in family.grids[0]["refine"] if r != "passthrough"}
+    assert refiners["AllButTheTop"].get_params() == AllButTheTop(n_components=3).get_params()
+    assert refiners["QuantileTransformer"].random_state == 7
+    assert refiners["QuantileTransformer"].n_quantiles == 256
+    # The search command's own table is unchanged: two directions, no seed.
+    assert REFINERS["abtt"]().n_components == 2
+    assert REFINERS["quantile"]().random_state is None

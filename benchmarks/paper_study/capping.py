@@ -1,0 +1,138 @@
+"""A copy of the data home with each task cut to the study's caps, in the releases' formats."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from sklearn_sentemb.evaluation import FAMILIES
+
+from .settings import STS_YEARS, StudySettings
+
+__all__ = ["build_capped_data_home", "choose"]
+
+# The release files of each classification task (the layout the package's loaders read).
+_ONE_PER_LINE = {
+    "mr": ("rt-polarity.pos", "rt-polarity.neg"),
+    "cr": ("custrev.pos", "custrev.neg"),
+    "subj": ("subj.objective", "subj.subjective"),
+    "mpqa": ("mpqa.pos", "mpqa.neg"),
+}
+_SPLIT_FILES = {
+    "sst2": ("sentiment-train", "sentiment-dev", "sentiment-test"),
+    "sst5": ("sentiment-train", "sentiment-dev", "sentiment-test"),
+    "trec": ("train_5500.label", "TREC_10.label"),
+    "mrpc": ("msr_paraphrase_train.txt", "msr_paraphrase_test.txt"),
+}
+_SICK_TRAIN, _SICK_TRIAL, _SICK_TEST = "SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt"
+
+
+def choose(n_items: int, k: int | None, key: str, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded sample of ``k`` of ``n_items`` (all when k is None)."""
+    if k is None or k >= n_items:
+        return np.arange(n_items)
+    rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
+    return np.sort(rng.choice(n_items, size=k, replace=False))
+
+
+def _raw_lines(path: Path) -> list[bytes]:
+    lines = path.read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def _write_lines(path: Path, lines: list[bytes]) -> None:
+    path.write_bytes(b"\n".join(lines) + (b"\n" if lines else b""))
+
+
+def _proportional(sizes: list[int], total: int | None) -> list[int | None]:
+    """Split a cap over parts in proportion to their sizes (None: no cap)."""
+    if total is None or total >= sum(sizes):
+        return [None] * len(sizes)
+    return [max(1, round(total * n / sum(sizes))) for n in sizes]
+
+
+def _cap_file(src: Path, dst: Path, cap: int | None, seed: int, header: int = 0) -> None:
+    if cap is None:
+        os.symlink(src, dst)
+        return
+    lines = _raw_lines(src)
+    body = [line for line in lines[header:] if line.strip()]
+    keep = choose(len(body), cap, f"{src.parent.name}/{src.name}", seed)
+    _write_lines(dst, lines[:header] + [body[i] for i in keep])
+
+
+def _cap_sts_year(src: Path, dst: Path, cap: int | None, seed: int) -> None:
+    inputs = sorted(src.glob("*.input.*.txt"))
+    scored = {}
+    for path in inputs:
+        gold = _raw_lines(path.with_name(path.name.replace(".input.", ".gs.")))
+        lines = _raw_lines(path)
+        scored[path] = [i for i in range(min(len(lines), len(gold))) if gold[i].strip()]
+    caps = _proportional([len(v) for v in scored.values()], cap)
+    for path, k in zip(inputs, caps):
+        gs = path.with_name(path.name.replace(".input.", ".gs."))
+        if k is None:
+            os.symlink(path, dst / path.name)
+            os.symlink(gs, dst / gs.name)
+            continue
+        rows = [scored[path][i] for i in choose(len(scored[path]), k, str(path.name), seed)]
+        lines, gold = _raw_lines(path), _raw_lines(gs)
+        _write_lines(dst / path.name, [lines[i] for i in rows])
+        _write_lines(dst / gs.name, [gold[i] for i in rows])
+
+
+def build_capped_data_home(source, target, settings: StudySettings) -> None:
+    """Write a copy of ``source`` with each task cut to the caps of ``settings``.
+
+    Files that are not capped are symbolic links to the originals; capped files keep the
+    release's format (and header line), holding a seeded sample of its lines in file
+    order, so the package's loaders read them as they read the release.
+    """
+    source, target = Path(source), Path(target)
+    seed = settings.seed
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        name = folder.name
+        out = target / name
+        if name in STS_YEARS:
+            out.mkdir()
+            _cap_sts_year(folder, out, settings.sts_pairs, seed)
+        elif name == "stsb":
+            out.mkdir()
+            for path in folder.iterdir():
+                cap = settings.sts_pairs if path.name == "sts-test.csv" else None
+                _cap_file(path, out / path.name, cap, seed)
+        elif name == "sick":
+            out.mkdir()
+            caps = {
+                _SICK_TRAIN: settings.classification_examples,
+                _SICK_TRIAL: settings.classification_examples,
+                _SICK_TEST: settings.sts_pairs,
+            }
+            for path in folder.iterdir():
+                header = 1 if path.name in caps else 0
+                _cap_file(path, out / path.name, caps.get(path.name), seed, header)
+        elif name in FAMILIES["clustering"]:
+            out.mkdir()
+            for path in folder.iterdir():
+                cap = settings.clustering_texts if path.suffix == ".tsv" else None
+                _cap_file(path, out / path.name, cap, seed)
+        elif name in _ONE_PER_LINE:
+            out.mkdir()
+            files = [folder / f for f in _ONE_PER_LINE[name] if (folder / f).is_file()]
+            sizes = [sum(1 for line in _raw_lines(p) if line.strip()) for p in files]
+            caps = dict(zip(files, _proportional(sizes, settings.classification_examples)))
+            for path in folder.iterdir():
+                _cap_file(path, out / path.name, caps.get(path), seed)
+        elif name in _SPLIT_FILES:
+            out.mkdir()
+            for path in folder.iterdir():
+                capped = path.name in _SPLIT_FILES[name]
+                cap = settings.classification_examples if capped else None
+                _cap_file(path, out / path.name, cap, seed, header=int(name == "mrpc" and capped))
+        else:
+            os.symlink(folder, out)

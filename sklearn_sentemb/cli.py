@@ -313,13 +313,6 @@ def _similarity(args) -> int:
     return 0
 
 
-# -- study -------------------------------------------------------------------------------
-def _study(args) -> int:
-    from .study import run
-
-    return run(args)
-
-
 # -- parser ------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
@@ -434,18 +427,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden layers to average (0: embeddings)",
     )
     sim.set_defaults(func=_similarity)
-
-    from .study import add_arguments as add_study_arguments
-
-    study = commands.add_parser(
-        "study",
-        help="rerun the paper's comparison: mean pooling vs the best extraction per model family",
-        description="For each model family, select the best extraction on STS-B dev, evaluate "
-        "it and plain mean pooling on every STS, clustering and classification task, and write "
-        "results.md, results.csv and results.png (see benchmarks/study.py).",
-    )
-    add_study_arguments(study)
-    study.set_defaults(func=_study)
     return parser
 
 

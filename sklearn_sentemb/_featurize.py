@@ -5,23 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 from ._base import StatelessTextStep
 from ._cache import HiddenStateCache, recent_outputs
-from ._models import load_model
+from ._models import FORWARD_LOCK, first_input, layer_output, load_model
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
 from ._validation import check_texts
 
 __all__ = ["TransformerFeaturizer"]
 
-_FORWARD_LOCK = threading.Lock()
+# Default max_length of a model with no limit in its tokenizer or config (T5's relative positions).
+DEFAULT_MAX_LENGTH = 512
 
 
 class _StopForward(Exception):
@@ -52,8 +52,10 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         token. Template tokens get the ``TEMPLATE`` role, the mask ``MASK``.
     max_length : int, optional
         Most tokens per sequence, special and template tokens included;
-        default: the model's limit. Longer texts are cut (the text, never the
-        template).
+        default: the smaller of the tokenizer's ``model_max_length`` (when
+        below 1e8) and the config's ``max_position_embeddings`` (or
+        ``n_positions``), else 512 (T5: relative positions, no limit of its
+        own). Longer texts are cut (the text, never the template).
     truncation : {"warn", "error"}, default="warn"
         Whether a text that must be cut gives a warning or a ``ValueError``.
     batch_size : int, default=32
@@ -69,6 +71,20 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         processes; False: no caching.
     progress : bool, default=False
         Show a tqdm progress bar over forward batches.
+    revision : str, optional
+        Branch, tag or commit of a hub model (not of a local folder).
+    trust_remote_code : bool, default=False
+        Allow a hub model to run its own modelling code.
+    token : str or bool, optional
+        Hugging Face token for private or gated models (stored with the
+        estimator's parameters: prefer ``huggingface-cli login`` or ``HF_TOKEN``).
+    cache_dir : str or path, optional
+        Hub download cache (default: the Hugging Face cache).
+    model_kwargs : dict, optional
+        More keyword arguments for ``AutoModel.from_pretrained``, e.g.
+        ``{"attn_implementation": "eager"}``; part of the model's identity in
+        the caches. Use ``dtype``, ``device`` and the parameters above for
+        those options.
 
     Notes
     -----
@@ -76,6 +92,13 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
     Each distinct text is run once per call, and not at all when its hidden
     states are cached. The model is loaded lazily into a per-process registry,
     so ``clone`` and pickling never copy weights.
+
+    Layer ``k`` is transformers' ``output_hidden_states[k]`` for any model
+    that returns hidden states: encoders (BERT, RoBERTa, ALBERT, DeBERTa,
+    ModernBERT, ...), the encoder of an encoder-decoder model (T5, BART) and
+    decoders (GPT-2, Llama, Qwen2; the last layer is after their final norm,
+    as transformers gives it). Batches are right-padded with the attention
+    mask, which leaves a decoder's states of real tokens unchanged.
 
     Examples
     --------
@@ -94,10 +117,15 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
         "truncation": [StrOptions({"warn", "error"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": "no_validation",
+        "device": "no_validation",  # checked when the model loads: names torch cannot parse
         "dtype": "no_validation",
-        "cache": "no_validation",
+        "cache": [None, Options(bool, {False}), str, os.PathLike, HasMethods(["cache"])],
         "progress": ["boolean"],
+        "revision": [str, None],
+        "trust_remote_code": ["boolean"],
+        "token": [str, "boolean", None],
+        "cache_dir": [str, os.PathLike, None],
+        "model_kwargs": [dict, None],
     }
 
     def __init__(
@@ -114,6 +142,11 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         dtype=None,
         cache=None,
         progress=False,
+        revision=None,
+        trust_remote_code=False,
+        token=None,
+        cache_dir=None,
+        model_kwargs=None,
     ):
         self.model = model
         self.layers = layers
@@ -126,6 +159,11 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         self.dtype = dtype
         self.cache = cache
         self.progress = progress
+        self.revision = revision
+        self.trust_remote_code = trust_remote_code
+        self.token = token
+        self.cache_dir = cache_dir
+        self.model_kwargs = model_kwargs
 
     # -- public ------------------------------------------------------------------
     def transform(self, X) -> TokenEmbeddings:
@@ -142,7 +180,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         texts = check_texts(X, type(self).__name__)
-        loaded = load_model(self.model, self.device, self.dtype)
+        loaded = self._load_model()
         layers = self._layer_indices(loaded.n_layers)
         if self.cache is False:
             return self._transform(texts, loaded, layers)
@@ -157,26 +195,55 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             tokens = self._transform(texts, loaded, layers)
             tokens.values.flags.writeable = False  # shared by later calls: never modify it
             recent_outputs.put(memo_key, tokens)
+        elif len(tokens) and tokens.lengths.max() >= self._max_length(loaded):
+            # Some text may have been cut: tokenise again so that truncation warns or raises
+            # as it did (or would have) the first time.
+            self._tokenize(loaded, texts)
         return tokens
 
-    def _transform(self, texts, loaded, layers) -> TokenEmbeddings:
-        unique = list(dict.fromkeys(texts))
-        tokenized = tokenize(
+    def _load_model(self):
+        return load_model(
+            self.model,
+            self.device,
+            self.dtype,
+            revision=self.revision,
+            trust_remote_code=self.trust_remote_code,
+            token=self.token,
+            cache_dir=self.cache_dir,
+            model_kwargs=self.model_kwargs,
+            step=type(self).__name__,
+        )
+
+    def _tokenize(self, loaded, texts):
+        return tokenize(
             loaded.tokenizer,
-            unique,
+            texts,
             template=self.template,
             max_length=self._max_length(loaded),
             truncation=self.truncation,
         )
-        states = self._hidden_states(loaded, unique, tokenized, sorted(set(layers)))
-        values = self._combine([states[layer] for layer in layers])
-        tokens = TokenEmbeddings(
-            values, tokenized.offsets, tokenized.ids, tokenized.roles, loaded.vocabulary
+
+    def _transform(self, texts, loaded, layers) -> TokenEmbeddings:
+        # All texts are tokenised (not only distinct ones), so that messages name the
+        # caller's item; each distinct text runs once.
+        tokenized = self._tokenize(loaded, texts)
+        first = {}
+        for i, text in enumerate(texts):
+            first.setdefault(text, i)
+        entries = self._hidden_states(loaded, tokenized, first, sorted(set(layers)))
+        if texts:
+            order = [entries[first[text]] for text in texts]
+            arrays = [np.concatenate([e[layer] for e in order]) for layer in layers]
+        else:
+            width = loaded.model.config.hidden_size
+            arrays = [np.zeros((0, width), dtype=np.float32) for _ in layers]
+        return TokenEmbeddings(
+            self._combine(arrays),
+            tokenized.offsets,
+            tokenized.ids,
+            tokenized.roles,
+            loaded.vocabulary,
         )
-        if len(unique) == len(texts):
-            return tokens
-        position = {text: i for i, text in enumerate(unique)}
-        return tokens[np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))]
 
     # -- layers ----------------------------------------------------------------
     def _layer_indices(self, n_layers: int) -> list[int]:
@@ -211,11 +278,14 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
     def _max_length(self, loaded) -> int:
         if self.max_length is not None:
             return self.max_length
+        config = loaded.model.config
         limits = [
             getattr(loaded.tokenizer, "model_max_length", None),
-            getattr(loaded.model.config, "max_position_embeddings", None),
+            getattr(config, "max_position_embeddings", None)
+            or getattr(config, "n_positions", None),
         ]
-        return int(min(x for x in limits if x is not None and x < 1e8))
+        limits = [int(x) for x in limits if isinstance(x, (int, float)) and 0 < x < 1e8]
+        return min(limits) if limits else DEFAULT_MAX_LENGTH
 
     # -- forward pass ------------------------------------------------------------
     def _cache_store(self):
@@ -233,12 +303,12 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         ]
         return hashlib.blake2b(json.dumps(parts).encode(), digest_size=16).hexdigest()
 
-    def _hidden_states(self, loaded, texts, tokenized, layers) -> dict[int, np.ndarray]:
-        """Rows of all texts' tokens for each layer in ``layers`` (cached or computed)."""
+    def _hidden_states(self, loaded, tokenized, first, layers) -> dict[int, dict]:
+        """Layer arrays (cached or computed) of each distinct text, keyed by its first index."""
         store = self._cache_store()
         key = self._config_key(loaded)
-        entries = [store.get(key, text, layers) for text in texts]
-        missing = [i for i, entry in enumerate(entries) if entry is None]
+        entries = {i: store.get(key, text, layers) for text, i in first.items()}
+        missing = [i for i, entry in entries.items() if entry is None]
         if missing:
             # A cached forward pass keeps every layer it ran through: a later call asking
             # for other layers of the same texts then needs no pass at all.
@@ -246,25 +316,24 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             computed = self._forward(
                 loaded, [tokenized.sequence(i) for i in missing], max(layers), keep
             )
+            texts = {i: text for text, i in first.items()}
             for i, states in zip(missing, computed):
                 if self.cache is not False:
                     store.put(key, texts[i], states)
                 entries[i] = states
-        for i, entry in enumerate(entries):
-            if len(entry[layers[0]]) != tokenized.lengths[i]:  # a stale entry would give wrong rows
+        for text, i in first.items():
+            if len(entries[i][layers[0]]) != tokenized.lengths[i]:  # a stale entry: wrong rows
                 raise RuntimeError(
-                    f"TransformerFeaturizer: cached hidden states of {texts[i]!r:.60} do not "
+                    f"TransformerFeaturizer: cached hidden states of {text!r:.60} do not "
                     "match its tokenisation; clear the cache."
                 )
-        if not texts:
-            width = loaded.model.config.hidden_size
-            return {layer: np.zeros((0, width), dtype=np.float32) for layer in layers}
-        return {layer: np.concatenate([e[layer] for e in entries]) for layer in layers}
+        return entries
 
     def _forward(self, loaded, ids, depth, keep) -> list[dict[int, np.ndarray]]:
         """Run the encoder up to layer ``depth`` on ``ids``; the layers ``keep`` per text."""
         import torch
 
+        keep = list(keep)
         order = np.argsort([-len(x) for x in ids], kind="stable")
         results: list = [None] * len(ids)
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
@@ -272,8 +341,12 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, desc="TransformerFeaturizer", unit="batch", leave=False)
-        pad_id = loaded.tokenizer.pad_token_id or 0
-        with _FORWARD_LOCK, torch.inference_mode():
+        tokenizer = loaded.tokenizer
+        # Decoders may have no pad token; any id does under the attention mask.
+        pad_id = next(
+            (t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id) if t is not None), 0
+        )
+        with FORWARD_LOCK, torch.inference_mode():
             for batch in batches:
                 lengths = [len(ids[i]) for i in batch]
                 width = max(lengths)
@@ -288,36 +361,42 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
                     torch.from_numpy(attention).to(loaded.device),
                     depth,
                 )
-                stacked = torch.stack(captured).float().cpu().numpy()  # (depth+1, b, t, d)
+                stacked = torch.stack([captured[k] for k in keep]).float().cpu().numpy()
                 for row, i in enumerate(batch):
                     per_text = stacked[:, row, : lengths[row]]
-                    results[i] = {layer: per_text[layer].copy() for layer in keep}
+                    results[i] = {layer: per_text[j].copy() for j, layer in enumerate(keep)}
         return results
 
 
 def _run_layers(loaded, input_ids, attention_mask, depth):
-    """Hidden states 0..depth, stopping the encoder after layer ``depth``."""
+    """Hidden states 0..depth as transformers gives them, stopping after layer ``depth``.
+
+    The last layer (or any layer of a model whose layers hooks cannot follow)
+    comes from ``output_hidden_states`` itself; earlier ones from hooks on the
+    layer modules, whose calls are counted (ALBERT calls one module per depth).
+    """
+    model, steps = loaded.model, loaded.layer_steps
+    if depth == loaded.n_layers or steps is None:
+        out = model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+        return out.hidden_states[: depth + 1]
     captured = []
-    layers = loaded.layer_modules
 
     def take_input(module, args, kwargs):
-        hidden = args[0] if args else next(iter(kwargs.values()))
-        captured.append(hidden)
-        if depth == 0:
-            raise _StopForward
-
-    def take_output(index):
-        def hook(module, args, output):
-            captured.append(output[0] if isinstance(output, tuple) else output)
-            if index + 1 == depth:
+        if not captured:
+            captured.append(first_input(args, kwargs))
+            if depth == 0:
                 raise _StopForward
 
-        return hook
+    def take_output(module, args, output):
+        captured.append(layer_output(output))
+        if len(captured) > depth:
+            raise _StopForward
 
-    handles = [layers[0].register_forward_pre_hook(take_input, with_kwargs=True)]
-    handles += [layers[j].register_forward_hook(take_output(j)) for j in range(depth)]
+    modules = list({id(m): m for m in steps}.values())
+    handles = [m.register_forward_pre_hook(take_input, with_kwargs=True) for m in modules]
+    handles += [m.register_forward_hook(take_output) for m in modules]
     try:
-        loaded.model(input_ids=input_ids, attention_mask=attention_mask)
+        model(input_ids=input_ids, attention_mask=attention_mask)
     except _StopForward:
         pass
     finally:

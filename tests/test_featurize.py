@@ -63,7 +63,7 @@ def test_encoder_stops_after_the_deepest_requested_layer(tiny_bert):
     featurizer.transform(["warm up the registry"])
     from sklearn_sentemb._models import load_model
 
-    layer_modules = load_model(tiny_bert).layer_modules
+    layer_modules = load_model(tiny_bert).layer_steps
     calls = [0] * len(layer_modules)
     handles = [
         m.register_forward_hook(lambda *_, j=j: calls.__setitem__(j, calls[j] + 1))
@@ -207,3 +207,101 @@ def test_mean_pooling_matches_sentence_transformers(minilm_path, stsb_sentences)
         TokenPooler("mean", exclude=()),
     )
     np.testing.assert_allclose(pipe.fit_transform(sentences), reference, atol=1e-5)
+
+
+def test_memo_of_recent_outputs_keeps_truncation_behaviour(tiny_bert):
+    long_text = "word " * 100
+    with pytest.warns(UserWarning, match="exceed max_length=64"):
+        first = TransformerFeaturizer(tiny_bert).transform([long_text])
+    # Served from the memo of recent outputs: it must still raise, and still warn.
+    with pytest.raises(ValueError, match="exceed max_length=64"):
+        TransformerFeaturizer(tiny_bert, truncation="error").transform([long_text])
+    with pytest.warns(UserWarning, match="exceed max_length=64"):
+        again = TransformerFeaturizer(tiny_bert).transform([long_text])
+    np.testing.assert_array_equal(again.values, first.values)
+
+
+def test_truncation_message_names_the_callers_item_despite_duplicates(tiny_bert):
+    texts = ["short", "short", "word " * 100]
+    with pytest.raises(ValueError, match=r"the first being item 2:"):
+        TransformerFeaturizer(tiny_bert, truncation="error").transform(texts)
+
+
+FINGERPRINT = (
+    "import sys; from sklearn_sentemb._models import load_model; "
+    "print(load_model(sys.argv[1], 'cpu').fingerprint)"
+)
+
+
+def test_fingerprint_is_the_same_in_every_process_and_changes_with_the_files(tiny_bert, tmp_path):
+    import subprocess
+    import sys
+
+    from transformers import BertModel
+
+    # Saved without its pooler: transformers initialises one at random on every load.
+    path = tmp_path / "no-pooler"
+    BertModel.from_pretrained(tiny_bert, add_pooling_layer=False).save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(path)
+
+    def fingerprint():
+        run = subprocess.run(
+            [sys.executable, "-c", FINGERPRINT, str(path)], capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    first = fingerprint()
+    assert first and fingerprint() == first
+    model = BertModel.from_pretrained(path, add_pooling_layer=False)
+    with torch.no_grad():
+        model.encoder.layer[0].output.dense.weight.mul_(2)
+    model.save_pretrained(path)
+    assert fingerprint() != first
+
+
+def test_loading_options_reach_transformers_and_change_the_identity(tiny_bert, monkeypatch):
+    import huggingface_hub
+
+    from sklearn_sentemb._models import load_model
+
+    seen = []
+
+    def snapshot_download(repo_id, **kwargs):
+        seen.append((repo_id, kwargs))
+        return tiny_bert
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    options = {"revision": "v1", "token": "secret", "cache_dir": "/somewhere"}
+    featurizer = TransformerFeaturizer(
+        "org/tiny", **options, model_kwargs={"add_pooling_layer": False}
+    )
+    tokens = featurizer.transform(SENTENCES[:2])
+    assert seen[-1][0] == "org/tiny"
+    assert {k: seen[-1][1][k] for k in options} == options
+    loaded = load_model("org/tiny", revision="v1", model_kwargs={"add_pooling_layer": False})
+    assert loaded.model.pooler is None  # model_kwargs went to from_pretrained
+    plain = load_model(tiny_bert)
+    assert plain.model.pooler is not None
+    assert load_model("org/tiny") is plain  # the same files and options: the same model
+    revised = load_model("org/tiny", revision="v1")
+    assert len({plain.fingerprint, revised.fingerprint, loaded.fingerprint}) == 3
+    # Same weights: the same vectors, whatever the identity.
+    reference = TransformerFeaturizer(tiny_bert, cache=False).transform(SENTENCES[:2])
+    np.testing.assert_allclose(tokens.values, reference.values, atol=1e-6)
+    assert clone(featurizer).get_params() == featurizer.get_params()
+
+
+def test_pickled_pipeline_whose_model_folder_is_gone(tiny_bert, tmp_path):
+    import shutil
+
+    from sklearn_sentemb._models import clear_registry
+
+    path = tmp_path / "model"
+    shutil.copytree(tiny_bert, path)
+    pipe = make_pipeline(TransformerFeaturizer(str(path)), TokenPooler()).fit(["a text"])
+    blob = pickle.dumps(pipe)
+    shutil.rmtree(path)
+    clear_registry()
+    with pytest.raises(ValueError, match=rf"TransformerFeaturizer: .*{path}.* does not exist"):
+        pickle.loads(blob).transform(["a text"])

@@ -105,6 +105,8 @@ def _search(args) -> int:
     pipe = make_search_pipeline(args.model, cache=args.cache, progress=not args.quiet)
     _check_grid_keys(grid, pipe, args.grid)
     out = _writable_dir(args.output_dir, "--output-dir")
+    if args.cache is not None:
+        _writable_dir(args.cache, "--cache")
     dev = load_sts(args.task, split=dev_split, data_home=args.data_home)
     test = load_sts(args.task, split=test_split, data_home=args.data_home)
     dev_pairs, dev_gold = _limit(dev.data, dev.target, args.max_pairs)
@@ -276,6 +278,9 @@ def _evaluate(args) -> int:
     results = evaluate(
         embedder, tasks=args.tasks, data_home=args.data_home, fit_on=fit_on, progress=True
     )
+    if len(results) == 0:  # every task was skipped: a table of nothing is not a success
+        missing = ", ".join(getattr(results, "attrs", {}).get("skipped") or args.tasks)
+        raise UsageError(f"nothing evaluated: the data of {missing} is missing (see --data-home).")
     print(format_table(results))
     if args.output:
         _to_frame(results).to_csv(args.output, index=False)

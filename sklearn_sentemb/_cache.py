@@ -2,7 +2,7 @@
 
 An entry holds the hidden states of one text under one model configuration,
 one array ``(n_tokens, dim)`` per layer. The key of a configuration is a hash of
-the model's fingerprint (config and weights), the template, ``max_length`` and
+the model's fingerprint (its files on disk and loading options), the template, ``max_length`` and
 the dtype, so changing any of them never returns stale vectors.
 
 On disk an entry is one file, written to a temporary name and renamed into
@@ -222,6 +222,11 @@ class HiddenStateCache:
     def __init__(self, location=None, use_memory=True):
         self.disk = _DiskStore(location) if location is not None else None
         self.use_memory = use_memory
+
+    @property
+    def location(self) -> str | None:
+        """Folder of the disk cache, or None."""
+        return self.disk.root if self.disk is not None else None
 
     def get(self, config_key: str, text: str, layers) -> dict[int, np.ndarray] | None:
         """The arrays of ``layers`` for ``text``, or None unless all are cached."""

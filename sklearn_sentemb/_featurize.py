@@ -189,6 +189,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             tuple(layers),
             self.layer_combination,
             hashlib.blake2b(json.dumps(texts).encode(), digest_size=16).digest(),
+            self._cache_store().location,  # a disk cache given must end up holding the texts
         )
         tokens = recent_outputs.get(memo_key)
         if tokens is None:

@@ -146,8 +146,9 @@ def test_cold_disk_cache_with_two_workers_stores_each_text(tiny_bert, sts_pairs,
         pipe, {"pool__method": ["mean", "max"]}, scoring=make_sts_scorer(), cv=2, n_jobs=2
     ).fit(pairs, gold)
     n_distinct = len(set(pairs.ravel()))
-    # Each worker runs a text at most once, whatever the fold and candidate.
-    assert n_distinct <= forwarded(tmp_path) <= 2 * n_distinct
+    # Each worker runs a text at most once, whatever the fold and candidate (a reused worker
+    # may hold some in memory from earlier work and run none), and the folder holds them all.
+    assert forwarded(tmp_path) <= 2 * n_distinct
     entries = list((tmp_path / "sentemb_hidden_states").rglob("*.npz"))
     assert len(entries) == n_distinct
 

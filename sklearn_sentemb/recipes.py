@@ -14,13 +14,12 @@ from sklearn.preprocessing import QuantileTransformer
 from ._featurize import TransformerFeaturizer
 from ._fit_on import FitOn
 from ._mixer import TokenMixer
+from ._models import DEFAULT_MODEL
 from ._pooling import TokenPooler
 from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
 from ._static import AveragedTokenEmbeddings, RandomTokenEmbeddings
 
 __all__ = ["RECIPES", "make_recipe"]
-
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def _pipeline(tokens, pool, refine="passthrough", corpus=None):

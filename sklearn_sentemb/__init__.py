@@ -3,7 +3,7 @@
 Importing the package does not import torch: the model-backed steps load it lazily.
 """
 
-from ._cache import clear_memory_cache, set_memory_cache_limit
+from ._cache import DiskCache, clear_memory_cache, get_memory_cache_limit, set_memory_cache_limit
 from ._featurize import TransformerFeaturizer
 from ._fit_on import FitOn
 from ._mixer import TokenMixer
@@ -25,6 +25,7 @@ __all__ = [
     "AllButTheTop",
     "AveragedTokenEmbeddings",
     "CommonComponentRemoval",
+    "DiskCache",
     "FitOn",
     "InputTokenEmbeddings",
     "PROMPT_TEMPLATES",
@@ -38,6 +39,7 @@ __all__ = [
     "WordVectors",
     "__version__",
     "clear_memory_cache",
+    "get_memory_cache_limit",
     "load_glove",
     "set_memory_cache_limit",
 ]

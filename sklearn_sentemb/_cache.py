@@ -2,13 +2,13 @@
 
 An entry holds the hidden states of one text under one model configuration,
 one array ``(n_tokens, dim)`` per layer. The key of a configuration is a hash of
-the model's fingerprint (its files on disk and loading options), the template, ``max_length`` and
-the dtype, so changing any of them never returns stale vectors.
+the model's fingerprint (its files on disk and loading options), the template,
+``max_length`` and the dtype, so changing any of them never returns stale vectors.
 
-On disk an entry is one file, written to a temporary name and renamed into
-place (readers never see half a file, several processes may share the folder),
-and it starts with a digest of its content: a damaged file is detected, removed
-and recomputed.
+On disk (:class:`DiskCache`) the entries are rows of a few SQLite databases (shards),
+written in transactions (readers never see half an entry, several processes may share
+the folder), bounded in size, and each starts with a digest of its content: a damaged
+entry or shard is detected, removed and recomputed.
 """
 
 from __future__ import annotations
@@ -16,18 +16,28 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
+import shutil
+import sqlite3
 import threading
 import warnings
 from collections import OrderedDict
+from numbers import Integral
 
 import numpy as np
 
-__all__ = ["HiddenStateCache", "memory_cache", "set_memory_cache_limit", "clear_memory_cache"]
+__all__ = [
+    "DiskCache",
+    "HiddenStateCache",
+    "clear_memory_cache",
+    "get_memory_cache_limit",
+    "memory_cache",
+    "set_memory_cache_limit",
+]
 
 _MAGIC = b"SENTEMB2"
 _DIGEST = 16
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+DEFAULT_DISK_LIMIT = 16 * 1024**3
 
 
 def _hash(data: bytes) -> bytes:
@@ -112,100 +122,213 @@ def set_memory_cache_limit(n_bytes: int) -> None:
     recent_outputs.resize(int(n_bytes) // 2)
 
 
+def get_memory_cache_limit() -> int:
+    """The bound, in bytes, of this process's in-memory hidden-state cache."""
+    return memory_cache.max_bytes
+
+
 def clear_memory_cache() -> None:
     """Drop every hidden state held in memory by this process."""
     memory_cache.clear()
     recent_outputs.clear()
 
 
-class _DiskStore:
-    def __init__(self, location):
-        self.root = os.path.join(os.path.expanduser(os.fspath(location)), "sentemb_hidden_states")
+class DiskCache:
+    """A folder of hidden states shared by processes: entries grouped in a few SQLite shards.
 
-    def _path(self, config_key: str, text: str) -> str:
-        name = hashlib.blake2b(_text_bytes(text), digest_size=16).hexdigest()
-        return os.path.join(self.root, config_key, name[:2], name + ".npz")
+    Pass it (or just the folder) as ``TransformerFeaturizer(cache=...)``. Each text's hidden
+    states are one entry of one of ``n_shards`` SQLite databases (through ``diskcache``), so
+    10,000 texts take a few dozen files, a lookup is an index query, and several processes
+    read and write the same folder safely (SQLite's transactions make every write atomic).
+    Each entry starts with a digest of its content: a damaged entry, or a damaged shard, is
+    detected, removed with a warning and recomputed.
 
-    def get(self, config_key, text):
-        path = self._path(config_key, text)
-        try:
-            with open(path, "rb") as f:
-                blob = f.read()
-        except FileNotFoundError:
+    Parameters
+    ----------
+    location : str or path
+        Folder of the cache (created when needed); the shards live in its
+        ``sentemb_hidden_states`` subfolder.
+    max_bytes : int, default=16 GiB
+        Bound on the stored size; the least recently stored entries are evicted first.
+    n_shards : int, default=8
+        Number of SQLite databases the entries are spread over (more shards, fewer writers
+        waiting on one another).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_sentemb import DiskCache, TransformerFeaturizer
+    >>> cache = DiskCache(tempfile.mkdtemp(), max_bytes=2**30)
+    >>> _ = TransformerFeaturizer(cache=cache).transform(["A man plays a guitar."])
+    >>> len(cache)
+    1
+    >>> cache.clear(); len(cache)
+    0
+    """
+
+    def __init__(self, location, *, max_bytes=DEFAULT_DISK_LIMIT, n_shards=8):
+        if not isinstance(location, (str, os.PathLike)):
+            raise TypeError(f"DiskCache: location must be a folder path, got {location!r:.60}.")
+        if not (isinstance(max_bytes, Integral) and max_bytes > 0):
+            raise ValueError(f"DiskCache: max_bytes must be a positive int, got {max_bytes!r}.")
+        if not (isinstance(n_shards, Integral) and 1 <= n_shards <= 256):
+            raise ValueError(f"DiskCache: n_shards must be an int in 1..256, got {n_shards!r}.")
+        self.location = os.fspath(location)
+        self.max_bytes = int(max_bytes)
+        self.n_shards = int(n_shards)
+
+    def __repr__(self):
+        return f"DiskCache({self.location!r}, max_bytes={self.max_bytes}, n_shards={self.n_shards})"
+
+    def __eq__(self, other):
+        return isinstance(other, DiskCache) and self._identity() == other._identity()
+
+    def __hash__(self):
+        return hash(self._identity())
+
+    def _identity(self):
+        return (self.root, self.max_bytes, self.n_shards)
+
+    @property
+    def root(self) -> str:
+        return os.path.join(os.path.expanduser(self.location), "sentemb_hidden_states")
+
+    # -- whole cache -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return sum(self._call(i, len) or 0 for i in range(self.n_shards))
+
+    def volume(self) -> int:
+        """Bytes the shards take on disk."""
+        return sum(self._call(i, lambda shard: shard.volume()) or 0 for i in range(self.n_shards))
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for i in range(self.n_shards):
+            self._call(i, lambda shard: shard.clear(retry=True))
+
+    # -- entries -----------------------------------------------------------------------
+    def get(self, config_key: str, text: str):
+        """The layer arrays stored for ``text`` under ``config_key``, or None."""
+        key, shard = self._key(config_key, text)
+        blob = self._call(shard, lambda cache: cache.get(key, retry=True))
+        if blob is None:
             return None
-        head = len(_MAGIC) + _DIGEST
-        payload = blob[head:]
         try:
-            if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(payload):
-                raise ValueError("digest mismatch")
-            with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-                if npz["text"].tobytes() != _text_bytes(text):
-                    raise ValueError("text mismatch")
-                return {int(k[6:]): npz[k] for k in npz.files if k.startswith("layer_")}
+            return _decode(blob, text)
         except Exception:
             warnings.warn(
-                f"Hidden-state cache: damaged entry {path} removed; it will be recomputed.",
+                f"Hidden-state cache: damaged entry in {self._shard_dir(shard)} removed; it "
+                "will be recomputed.",
                 RuntimeWarning,
                 stacklevel=4,
             )
-            _remove(path)
+            self._call(shard, lambda cache: cache.delete(key, retry=True))
             return None
 
-    def contains(self, config_key, text) -> bool:
-        return os.path.isfile(self._path(config_key, text))
+    def contains(self, config_key: str, text: str) -> bool:
+        key, shard = self._key(config_key, text)
+        return bool(self._call(shard, lambda cache: key in cache))
 
-    def put(self, config_key, text, layers):
-        path = self._path(config_key, text)
+    def put(self, config_key: str, text: str, layers: dict) -> None:
+        """Store ``layers`` of ``text``, merged with the layers already stored."""
         existing = self.get(config_key, text) or {}
         if set(layers) <= set(existing):
             return
-        layers = {**existing, **layers}
-        buf = io.BytesIO()
-        # The text as UTF-8 bytes: a numpy str array would drop trailing NULs.
-        text_array = np.frombuffer(_text_bytes(text), dtype=np.uint8)
-        np.savez(buf, text=text_array, **{f"layer_{k}": v for k, v in layers.items()})
-        blob = _MAGIC + _hash(buf.getvalue()) + buf.getvalue()
+        key, shard = self._key(config_key, text)
+        blob = _encode(text, {**existing, **layers})
+        self._call(shard, lambda cache: cache.set(key, blob, retry=True))
+
+    # -- shards ------------------------------------------------------------------------
+    def _key(self, config_key: str, text: str) -> tuple[str, int]:
+        digest = hashlib.blake2b(_text_bytes(text), digest_size=16).hexdigest()
+        return f"{config_key}/{digest}", int(digest[:8], 16) % self.n_shards
+
+    def _shard_dir(self, i: int) -> str:
+        return os.path.join(self.root, f"shard-{i:03d}")
+
+    def _call(self, i: int, operation):
+        """Run ``operation`` on shard ``i``; a damaged or vanished shard is made anew."""
         for attempt in range(2):
             try:
-                _write_atomically(path, blob)
-                return
-            except FileNotFoundError:
-                if attempt == 0:  # the folder was removed meanwhile: make it again
+                return operation(self._shard(i))
+            except (sqlite3.DatabaseError, OSError) as exc:
+                _SHARDS.pop((os.getpid(), self._shard_dir(i)), None)
+                if attempt == 0 and not os.path.isdir(self._shard_dir(i)):
+                    continue  # the folder was removed meanwhile: make it again
+                if attempt == 0 and isinstance(exc, sqlite3.DatabaseError):
+                    warnings.warn(
+                        f"Hidden-state cache: damaged shard {self._shard_dir(i)} ({exc}) "
+                        "removed; its entries will be recomputed.",
+                        RuntimeWarning,
+                        stacklevel=5,
+                    )
+                    shutil.rmtree(self._shard_dir(i), ignore_errors=True)
                     continue
-                error = "its folder keeps disappearing"
-            except OSError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            warnings.warn(
-                f"Hidden-state cache: could not write {path} ({error}); this text's hidden "
-                "states are used without being cached.",
-                RuntimeWarning,
-                stacklevel=4,
+                warnings.warn(
+                    f"Hidden-state cache: cannot use {self._shard_dir(i)} "
+                    f"({type(exc).__name__}: {exc}); hidden states are used without caching.",
+                    RuntimeWarning,
+                    stacklevel=5,
+                )
+                return None
+        return None
+
+    def _shard(self, i: int):
+        directory = self._shard_dir(i)
+        key = (os.getpid(), directory)  # SQLite connections must not cross a fork
+        shard = _SHARDS.get(key)
+        if shard is not None and not os.path.exists(os.path.join(directory, "cache.db")):
+            # The folder was removed or cleaned: writes through the old connection would land
+            # in a deleted file and be lost.
+            shard.close()
+            shard = None
+        if shard is None:
+            import diskcache
+
+            shard = diskcache.Cache(
+                directory,
+                size_limit=max(self.max_bytes // self.n_shards, 1),
+                eviction_policy="least-recently-stored",
+                disk_min_file_size=2**62,  # every entry inside the database, no file per text
+                statistics=False,
             )
-            return
+            _SHARDS[key] = shard
+        return shard
+
+
+#: Open shards of this process, by (pid, folder).
+_SHARDS: dict = {}
+
+
+def close_disk_caches() -> None:
+    """Close this process's connections to every disk cache (they reopen when needed)."""
+    while _SHARDS:
+        _, shard = _SHARDS.popitem()
+        shard.close()
+
+
+def _encode(text: str, layers: dict) -> bytes:
+    buf = io.BytesIO()
+    # The text as UTF-8 bytes: a numpy str array would drop trailing NULs.
+    text_array = np.frombuffer(_text_bytes(text), dtype=np.uint8)
+    np.savez(buf, text=text_array, **{f"layer_{k}": v for k, v in layers.items()})
+    payload = buf.getvalue()
+    return _MAGIC + _hash(payload) + payload
+
+
+def _decode(blob: bytes, text: str) -> dict:
+    head = len(_MAGIC) + _DIGEST
+    payload = blob[head:]
+    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(payload):
+        raise ValueError("digest mismatch")
+    with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+        if npz["text"].tobytes() != _text_bytes(text):
+            raise ValueError("text mismatch")
+        return {int(k[6:]): npz[k] for k in npz.files if k.startswith("layer_")}
 
 
 def _text_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
-
-
-def _write_atomically(path: str, blob: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
-
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 class HiddenStateCache:
@@ -213,14 +336,18 @@ class HiddenStateCache:
 
     Parameters
     ----------
-    location : str, path or None
-        Folder of the disk cache; None keeps entries in memory only.
+    location : str, path, DiskCache or None
+        The disk cache (a folder: a ``DiskCache`` with the default bound); None keeps
+        entries in memory only.
     use_memory : bool
         Whether to use the process-wide in-memory cache.
     """
 
     def __init__(self, location=None, use_memory=True):
-        self.disk = _DiskStore(location) if location is not None else None
+        if location is None or isinstance(location, DiskCache):
+            self.disk = location
+        else:
+            self.disk = DiskCache(location)
         self.use_memory = use_memory
 
     @property

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 from ._base import StatelessTextStep
-from ._cache import HiddenStateCache, recent_outputs
+from ._cache import DiskCache, HiddenStateCache, recent_outputs
 from ._models import FORWARD_LOCK, first_input, layer_output, load_model
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
@@ -64,10 +64,11 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         Torch device; "auto" picks CUDA when available.
     dtype : {None, "float32", "float16", "bfloat16"}, default=None
         Model dtype (None: float32). Outputs are always float32.
-    cache : None, False, str, path or joblib.Memory, default=None
+    cache : None, False, str, path, DiskCache or joblib.Memory, default=None
         Hidden-state cache. None: the process-wide in-memory cache (bounded,
-        see :func:`set_memory_cache_limit`); a folder (or a ``joblib.Memory``,
-        whose location is used): on disk as well, shared safely by worker
+        see :func:`set_memory_cache_limit`); a :class:`DiskCache` (or a folder,
+        or a ``joblib.Memory`` whose location is used, for a ``DiskCache`` with
+        the default bound there): on disk as well, shared safely by worker
         processes; False: no caching.
     progress : bool, default=False
         Show a tqdm progress bar over forward batches.
@@ -119,7 +120,14 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": "no_validation",  # checked when the model loads: names torch cannot parse
         "dtype": "no_validation",
-        "cache": [None, Options(bool, {False}), str, os.PathLike, HasMethods(["cache"])],
+        "cache": [
+            None,
+            Options(bool, {False}),
+            str,
+            os.PathLike,
+            DiskCache,
+            HasMethods(["cache"]),
+        ],
         "progress": ["boolean"],
         "revision": [str, None],
         "trust_remote_code": ["boolean"],
@@ -292,6 +300,8 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
     def _cache_store(self):
         if self.cache is False:
             return HiddenStateCache(use_memory=False)
+        if isinstance(self.cache, DiskCache):
+            return HiddenStateCache(self.cache)
         location = getattr(self.cache, "location", self.cache)  # joblib.Memory
         return HiddenStateCache(location)
 

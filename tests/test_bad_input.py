@@ -182,7 +182,9 @@ def test_a_text_longer_than_the_model_is_cut_with_a_warning(env):
 
 
 def _disk_entries(folder):
-    return sorted(p for p in folder.rglob("*.npz"))
+    from sklearn_sentemb import DiskCache
+
+    return len(DiskCache(folder))
 
 
 def test_disk_cache_holds_texts_already_in_memory(env):
@@ -193,61 +195,70 @@ def test_disk_cache_holds_texts_already_in_memory(env):
     in_memory = TransformerFeaturizer(env.tiny_bert).transform(texts)
     folder = env.tmp_path / "cache"
     on_disk = TransformerFeaturizer(env.tiny_bert, cache=folder).transform(texts)
-    assert len(_disk_entries(folder)) == len(texts)  # cache=folder: the folder holds them
+    assert _disk_entries(folder) == len(texts)  # cache=folder: the folder holds them
     np.testing.assert_array_equal(on_disk.values, in_memory.values)
 
 
-def test_disk_cache_keeps_a_text_ending_in_nul(env, recwarn):
+def _no_forward_pass(monkeypatch):
+    from sklearn_sentemb import TransformerFeaturizer
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a forward pass ran: the cache was not read")
+
+    monkeypatch.setattr(TransformerFeaturizer, "_forward", refuse)
+
+
+def test_disk_cache_keeps_a_text_ending_in_nul(env, recwarn, monkeypatch):
     from sklearn_sentemb import TransformerFeaturizer, clear_memory_cache
 
     texts = ["ends in NUL\x00", "ends in two\x00\x00", "ends in NUL"]
     folder = env.tmp_path / "cache"
     first = TransformerFeaturizer(env.tiny_bert, cache=folder).transform(texts)
-    written = {p: p.stat().st_mtime_ns for p in _disk_entries(folder)}
-    assert len(written) == 3
+    assert _disk_entries(folder) == 3
     clear_memory_cache()
+    _no_forward_pass(monkeypatch)
     again = TransformerFeaturizer(env.tiny_bert, cache=folder).transform(texts)
     assert not [w for w in recwarn if "damaged" in str(w.message)]
-    assert {p: p.stat().st_mtime_ns for p in _disk_entries(folder)} == written  # read, not redone
     np.testing.assert_array_equal(again.values, first.values)
 
 
 def test_disk_cache_folder_removed_while_writing(env, monkeypatch):
     import shutil
 
-    from sklearn_sentemb import TransformerFeaturizer, _cache, clear_memory_cache
+    from sklearn_sentemb import DiskCache, TransformerFeaturizer, clear_memory_cache
 
     clear_memory_cache()
     folder = env.tmp_path / "cache"
     texts = [f"text number {i}" for i in range(4)]
-    real_write = _cache._write_atomically
+    real_put = DiskCache.put
     calls = []
 
-    def write_then_clean(path, blob):
-        calls.append(path)
+    def put_then_clean(self, *args):
+        real_put(self, *args)
+        calls.append(args)
         if len(calls) == 2:  # someone cleans the cache folder in the middle of the call
             shutil.rmtree(folder)
-            raise FileNotFoundError(2, "No such file or directory", path + ".tmp")
-        real_write(path, blob)
 
-    monkeypatch.setattr(_cache, "_write_atomically", write_then_clean)
+    monkeypatch.setattr(DiskCache, "put", put_then_clean)
     got = TransformerFeaturizer(env.tiny_bert, cache=folder).transform(texts)
     expected = TransformerFeaturizer(env.tiny_bert, cache=False).transform(texts)
     np.testing.assert_allclose(got.values, expected.values, atol=1e-6)  # batched alike
-    assert len(_disk_entries(folder)) == 3  # the retried entry and the later ones
+    assert _disk_entries(folder) == 2  # the entries written after the folder was removed
 
 
 def test_disk_cache_unwritable_warns_and_computes(env, monkeypatch):
-    from sklearn_sentemb import TransformerFeaturizer, _cache, clear_memory_cache
+    import diskcache
+
+    from sklearn_sentemb import TransformerFeaturizer, clear_memory_cache
 
     clear_memory_cache()
 
-    def refuse(path, blob):
-        raise PermissionError(13, "Permission denied", path)
+    def refuse(self, key, value, **kwargs):
+        raise PermissionError(13, "Permission denied", self.directory)
 
-    monkeypatch.setattr(_cache, "_write_atomically", refuse)
+    monkeypatch.setattr(diskcache.Cache, "set", refuse)
     texts = ["cannot be written"]
-    with pytest.warns(RuntimeWarning, match=r"could not write .*PermissionError"):
+    with pytest.warns(RuntimeWarning, match=r"cannot use .*PermissionError"):
         got = TransformerFeaturizer(env.tiny_bert, cache=env.tmp_path / "ro").transform(texts)
     expected = TransformerFeaturizer(env.tiny_bert, cache=False).transform(texts)
     np.testing.assert_allclose(got.values, expected.values, atol=1e-6)

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_sentemb import (
     AllButTheTop,
+    DiskCache,
     FitOn,
     TokenPooler,
     TransformerFeaturizer,
@@ -149,8 +150,7 @@ def test_cold_disk_cache_with_two_workers_stores_each_text(tiny_bert, sts_pairs,
     # Each worker runs a text at most once, whatever the fold and candidate (a reused worker
     # may hold some in memory from earlier work and run none), and the folder holds them all.
     assert forwarded(tmp_path) <= 2 * n_distinct
-    entries = list((tmp_path / "sentemb_hidden_states").rglob("*.npz"))
-    assert len(entries) == n_distinct
+    assert len(DiskCache(tmp_path)) == n_distinct
 
 
 def test_cache_key_changes_with_template_max_length_and_model(tiny_bert, tmp_path, forward_counter):
@@ -184,12 +184,20 @@ def test_damaged_disk_entry_is_recomputed(tiny_bert, tmp_path):
     texts = ["some text to cache", "and another"]
     featurizer = TransformerFeaturizer(tiny_bert, cache=joblib.Memory(tmp_path, verbose=0))
     expected = featurizer.transform(texts).values
-    entries = sorted((tmp_path / "sentemb_hidden_states").rglob("*.npz"))
-    assert len(entries) == 2
-    blob = bytearray(entries[0].read_bytes())
-    blob[-10] ^= 0xFF  # flip bits inside the stored array
-    entries[0].write_bytes(bytes(blob))
-    entries[1].write_bytes(entries[1].read_bytes()[:40])  # a half-written file
+    cache = DiskCache(tmp_path)
+    assert len(cache) == 2
+    damaged = 0
+    for i in range(cache.n_shards):
+        shard = cache._shard(i)
+        for key in list(shard):
+            blob = bytearray(shard[key])
+            if damaged == 0:
+                blob[-10] ^= 0xFF  # flip bits inside the stored array
+            else:
+                blob = blob[:40]  # a cut entry
+            shard[key] = bytes(blob)
+            damaged += 1
+    assert damaged == 2
     clear_memory_cache()
     with pytest.warns(RuntimeWarning, match="damaged entry"):
         again = featurizer.transform(texts).values

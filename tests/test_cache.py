@@ -1,0 +1,148 @@
+"""The sharded disk cache: few files, several writer processes, damaged shards, a size bound."""
+
+import multiprocessing
+import os
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from sklearn_sentemb import DiskCache, TransformerFeaturizer, clear_memory_cache
+from sklearn_sentemb._cache import close_disk_caches
+
+
+def layers_of(i, n_tokens=3, dim=4):
+    """Distinct, checkable arrays for text ``i``."""
+    base = np.arange(n_tokens * dim, dtype=np.float32).reshape(n_tokens, dim)
+    return {0: base + i, 2: base * -i}
+
+
+def n_files(folder):
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def test_ten_thousand_texts_in_at_most_a_hundred_files(tmp_path):
+    cache = DiskCache(tmp_path)
+    for i in range(10_000):
+        cache.put("config", f"text {i}", layers_of(i))
+    assert len(cache) == 10_000
+    assert n_files(tmp_path) <= 100
+    for i in (0, 4321, 9999):
+        got = DiskCache(tmp_path).get("config", f"text {i}")
+        np.testing.assert_array_equal(got[2], layers_of(i)[2])
+    assert cache.get("other config", "text 1") is None
+
+
+def test_layers_merge_and_configurations_stay_apart(tmp_path):
+    cache = DiskCache(tmp_path)
+    cache.put("a", "the text", {0: np.zeros((2, 3), np.float32)})
+    cache.put("a", "the text", {5: np.ones((2, 3), np.float32)})
+    cache.put("b", "the text", {0: np.full((2, 3), 7, np.float32)})
+    assert sorted(cache.get("a", "the text")) == [0, 5]
+    np.testing.assert_array_equal(cache.get("b", "the text")[0], np.full((2, 3), 7))
+
+
+def _write_range(folder, start, stop):
+    cache = DiskCache(folder)
+    for i in range(start, stop):
+        cache.put("config", f"text {i}", layers_of(i))
+
+
+def test_two_writer_processes_share_the_folder(tmp_path):
+    context = multiprocessing.get_context("spawn")  # fresh processes, as joblib's workers are
+    # Overlapping ranges: both processes write texts 200..299.
+    workers = [
+        context.Process(target=_write_range, args=(tmp_path, 0, 300)),
+        context.Process(target=_write_range, args=(tmp_path, 200, 500)),
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    cache = DiskCache(tmp_path)
+    assert len(cache) == 500
+    for i in range(500):
+        np.testing.assert_array_equal(cache.get("config", f"text {i}")[0], layers_of(i)[0])
+
+
+def test_a_damaged_shard_is_removed_and_recomputed(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=2)
+    for i in range(50):
+        cache.put("config", f"text {i}", layers_of(i))
+    close_disk_caches()  # what a new process would find: the database files alone
+    database = os.path.join(cache.root, "shard-000", "cache.db")
+    with open(database, "r+b") as f:  # something scribbles over the database
+        f.write(b"this is no longer an SQLite file" * 200)
+    fresh = DiskCache(tmp_path, n_shards=2)
+    found = []
+    with pytest.warns(RuntimeWarning, match=r"damaged shard .*shard-000"):
+        for i in range(50):
+            found.append(fresh.get("config", f"text {i}") is not None)
+    assert 0 < sum(found) < 50  # the other shard's entries are intact
+    for i in range(50):  # what was lost is written again
+        fresh.put("config", f"text {i}", layers_of(i))
+    assert len(fresh) == 50
+
+
+def test_a_damaged_entry_is_removed_and_recomputed(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=1)
+    cache.put("config", "the text", layers_of(1))
+    shard = cache._shard(0)
+    key = next(iter(shard))
+    blob = bytearray(shard[key])
+    blob[-10] ^= 0xFF  # flip bits inside the stored array
+    shard[key] = bytes(blob)
+    with pytest.warns(RuntimeWarning, match="damaged entry"):
+        assert cache.get("config", "the text") is None
+    assert len(cache) == 0
+
+
+def test_size_bound_evicts_the_oldest_entries(tmp_path):
+    big = {0: np.zeros((1000, 64), np.float32)}  # 256 kB an entry
+    cache = DiskCache(tmp_path, max_bytes=4 * 2**20, n_shards=1)
+    for i in range(40):
+        cache.put("config", f"text {i}", big)
+    assert len(cache) < 40
+    assert cache.get("config", "text 39") is not None  # the newest stays
+    assert cache.get("config", "text 0") is None  # the oldest went first
+    assert cache.volume() <= 8 * 2**20
+
+
+def test_clear_and_pickle(tmp_path):
+    cache = DiskCache(tmp_path, max_bytes=2**30, n_shards=4)
+    cache.put("config", "a text", layers_of(0))
+    restored = pickle.loads(pickle.dumps(cache))
+    assert restored == cache and len(restored) == 1
+    restored.clear()
+    assert len(cache) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"location": 3}, r"DiskCache: location must be a folder path"),
+        ({"location": "x", "max_bytes": 0}, r"DiskCache: max_bytes must be a positive int"),
+        ({"location": "x", "n_shards": 0}, r"DiskCache: n_shards must be an int in 1..256"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        DiskCache(**kwargs)
+
+
+def test_featurizer_reads_a_disk_cache_object(tiny_bert, tmp_path, monkeypatch):
+    cache = DiskCache(tmp_path, max_bytes=2**30)
+    texts = ["A man plays a guitar.", "Someone plays music."]
+    featurizer = TransformerFeaturizer(tiny_bert, cache=cache)
+    first = clone(featurizer).transform(texts)
+    assert len(cache) == 2
+    clear_memory_cache()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a forward pass ran: the disk cache was not read")
+
+    monkeypatch.setattr(TransformerFeaturizer, "_forward", refuse)
+    again = pickle.loads(pickle.dumps(featurizer)).transform(texts)
+    np.testing.assert_array_equal(again.values, first.values)

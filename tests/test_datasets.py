@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_sentemb import datasets
 from sklearn_sentemb.datasets import (
     DOWNLOADS,
+    _download,
     fetch_dataset,
     get_data_home,
     load_classification,
@@ -29,6 +29,7 @@ from sklearn_sentemb.datasets import (
     load_corpus,
     load_sts,
 )
+from sklearn_sentemb.datasets._tasks import card
 
 
 @pytest.fixture(autouse=True)
@@ -699,15 +700,15 @@ def _files_under(root):
 
 def test_download_table_is_consistent():
     for folder, remotes in DOWNLOADS.items():
-        assert folder in datasets._CARDS
+        assert card(folder)
         for remote in remotes:
             assert remote.url.startswith(("http://", "https://"))
             assert remote.files
             for member, target in remote.files.items():
-                assert datasets._safe_relpath(member) == member
+                assert _download._safe_relpath(member) == member
                 assert target.startswith(f"{folder}/") and ".." not in target
-            if datasets._archive_kind(remote.url) is None:
-                assert list(remote.files) == [datasets._basename(remote.url)]
+            if _download._archive_kind(remote.url) is None:
+                assert list(remote.files) == [_download._basename(remote.url)]
 
 
 def test_download_stsb_from_mirror_via_environment(data_home, tmp_path, mirror, monkeypatch):
@@ -818,7 +819,7 @@ def test_download_interrupted(tmp_path, mirror, monkeypatch):
         def update(self, n):
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(datasets, "tqdm", Interrupting)
+    monkeypatch.setattr(_download, "tqdm", Interrupting)
     with pytest.raises(KeyboardInterrupt):
         fetch_dataset("tweet", data_home=tmp_path, base_url=mirror)
     assert _files_under(tmp_path) == []

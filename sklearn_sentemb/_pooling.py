@@ -16,7 +16,7 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._tokens import TokenEmbeddings, TokenRole
+from ._tokens import ChunkedTokenEmbeddings, TokenEmbeddings, TokenRole, iter_chunks
 
 __all__ = ["TokenPooler"]
 
@@ -192,19 +192,17 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self : TokenPooler
         """
         X = _check_tokens(X, self)
-        _check_values(X)
         self._check_combination()
         for name in _LEARNED:  # drop what a previous fit with other parameters learned
             self.__dict__.pop(name, None)
-        self.n_features_in_ = X.dim
-        if not (self.weighting is not None or self._lists_frequent()):
+        learns = self.weighting is not None or self._lists_frequent()
+        counts = df = np.zeros(0, dtype=np.int64)
+        for more in _chunkwise(X, lambda chunk: self._fit_counts(chunk, learns)):
+            if more is None:  # nothing to learn: the first chunk gives the width
+                break
+            counts, df = _add_counts(counts, more[0]), _add_counts(df, more[1])
+        if not learns:
             return self
-        if X.token_ids.size and X.token_ids.min() < 0:
-            raise ValueError(
-                "TokenPooler: token ids must be non-negative to learn weights, got "
-                f"{int(X.token_ids.min())}."
-            )
-        counts, df = _token_counts(X, self._keep_mask(X, frequent=False))
         if self._lists_frequent():
             self.frequent_ids_ = _most_frequent(counts, self.n_frequent)
         if self.weighting == "idf":
@@ -219,6 +217,35 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             self.weights_ = _usif_weights(counts, self.a_)
             self.default_weight_ = 2.0
         return self
+
+    def fit_transform(self, X, y=None):
+        """Fit on ``X`` and pool it; chunked input is read once when nothing is learned."""
+        if isinstance(X, ChunkedTokenEmbeddings) and not (
+            self.weighting is not None or self._lists_frequent()
+        ):
+            self._validate_params()
+            self._check_combination()
+            for name in _LEARNED:
+                self.__dict__.pop(name, None)
+
+            def pool(chunk):
+                self.n_features_in_ = chunk.dim
+                return self._transform_batch(chunk)
+
+            return np.concatenate(list(_chunkwise(X, pool)))
+        return self.fit(X, y).transform(X)
+
+    def _fit_counts(self, chunk: TokenEmbeddings, learns: bool):
+        _check_values(chunk)
+        self.n_features_in_ = chunk.dim
+        if not learns:
+            return None
+        if chunk.token_ids.size and chunk.token_ids.min() < 0:
+            raise ValueError(
+                "TokenPooler: token ids must be non-negative to learn weights, got "
+                f"{int(chunk.token_ids.min())}."
+            )
+        return _token_counts(chunk, self._keep_mask(chunk, frequent=False))
 
     def transform(self, X) -> np.ndarray:
         """Sentence vectors, shape (n_texts, dim), float32.
@@ -235,6 +262,11 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self._validate_params()
         X = _check_tokens(X, self)
         self._check_combination()
+        if isinstance(X, ChunkedTokenEmbeddings):  # memory holds one chunk's token vectors
+            return np.concatenate(list(_chunkwise(X, self._transform_batch)))
+        return self._transform_batch(X)
+
+    def _transform_batch(self, X: TokenEmbeddings) -> np.ndarray:
         if hasattr(self, "n_features_in_") and X.dim != self.n_features_in_:
             raise ValueError(
                 f"TokenPooler: token vectors have width {X.dim}, but {self.n_features_in_} in fit."
@@ -379,8 +411,8 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return keep
 
 
-def _check_tokens(X, step) -> TokenEmbeddings:
-    if not isinstance(X, TokenEmbeddings):
+def _check_tokens(X, step) -> TokenEmbeddings | ChunkedTokenEmbeddings:
+    if not isinstance(X, (TokenEmbeddings, ChunkedTokenEmbeddings)):
         raise TypeError(
             f"{type(step).__name__}: expects TokenEmbeddings from a token featurizer "
             f"(e.g. TransformerFeaturizer), got {type(X).__name__}."
@@ -538,6 +570,30 @@ def _token_counts(X: TokenEmbeddings, keep: np.ndarray) -> tuple[np.ndarray, np.
     pairs = np.unique(X.segment_ids[keep] * np.int64(max(size, 1)) + ids)  # distinct (text, id)
     df = np.bincount(pairs % max(size, 1), minlength=size)
     return counts, df
+
+
+def _chunkwise(X, work):
+    """``work(chunk)`` for each chunk of ``X``; an error names where its chunk starts."""
+    start = 0
+    for chunk in iter_chunks(X):
+        try:
+            yield work(chunk)
+        except ValueError as exc:
+            if not start:
+                raise
+            raise ValueError(
+                f"{exc} (text numbers count within the chunk that starts at text {start})"
+            ) from exc
+        start += len(chunk)
+
+
+def _add_counts(total: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """Sum of two per-id count arrays of possibly different lengths."""
+    if len(more) > len(total):
+        total, more = more, total
+    total = total.copy()
+    total[: len(more)] += more
+    return total
 
 
 def _most_frequent(counts: np.ndarray, n: int) -> np.ndarray:

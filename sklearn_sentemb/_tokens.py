@@ -7,7 +7,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["TokenEmbeddings", "TokenRole"]
+__all__ = ["ChunkedTokenEmbeddings", "TokenEmbeddings", "TokenRole", "iter_chunks"]
 
 
 class TokenRole(IntEnum):
@@ -195,3 +195,62 @@ def _ranges(starts, lengths, new_offsets) -> np.ndarray:
     # Position inside its own segment, plus that segment's start in the source.
     within = np.arange(total, dtype=np.int64) - np.repeat(new_offsets[:-1], lengths)
     return within + np.repeat(starts, lengths)
+
+
+class ChunkedTokenEmbeddings:
+    """Token vectors of many texts, made one chunk of texts at a time.
+
+    What a token featurizer returns for more texts than its ``chunk_size``:
+    the texts and the featurizer, not the vectors. :class:`TokenPooler` pools
+    it chunk by chunk, so memory holds one chunk of token vectors, whatever the
+    number of texts. Indexing selects texts without computing anything, so
+    cross-validation folds stay lazy; :meth:`materialize` builds the whole
+    :class:`TokenEmbeddings` when it is really wanted.
+
+    Parameters
+    ----------
+    texts : list of str
+        The texts, already checked.
+    featurize : callable
+        ``featurize(list_of_texts) -> TokenEmbeddings`` for at most
+        ``chunk_size`` texts.
+    chunk_size : int
+        Texts per chunk.
+    """
+
+    __slots__ = ("texts", "featurize", "chunk_size")
+
+    def __init__(self, texts, featurize, chunk_size: int):
+        self.texts = texts
+        self.featurize = featurize
+        self.chunk_size = int(chunk_size)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __repr__(self) -> str:
+        return f"ChunkedTokenEmbeddings(n_texts={len(self)}, chunk_size={self.chunk_size})"
+
+    def chunks(self):
+        """The token vectors of each chunk of texts, in order (one empty chunk for no texts)."""
+        if not self.texts:
+            yield self.featurize([])
+        for start in range(0, len(self.texts), self.chunk_size):
+            yield self.featurize(self.texts[start : start + self.chunk_size])
+
+    def __getitem__(self, index) -> ChunkedTokenEmbeddings:
+        """Select texts by int, slice, integer array or boolean mask (lazily)."""
+        positions = np.arange(len(self.texts))[index]
+        texts = [self.texts[i] for i in np.atleast_1d(positions)]
+        return ChunkedTokenEmbeddings(texts, self.featurize, self.chunk_size)
+
+    def materialize(self) -> TokenEmbeddings:
+        """All token vectors at once (memory grows with the number of texts)."""
+        return TokenEmbeddings.concatenate(list(self.chunks()))
+
+
+def iter_chunks(X):
+    """The :class:`TokenEmbeddings` chunks of ``X`` (a plain batch is one chunk)."""
+    if isinstance(X, ChunkedTokenEmbeddings):
+        return X.chunks()
+    return iter([X])

@@ -101,11 +101,11 @@ __all__ = [
     "sts_summary",
 ]
 
-#: The tasks of each family, in the order of the paper's tables.
+#: The tasks of each family, in the order of the paper's tables (from the task table,
+#: :data:`sklearn_sentemb.datasets.TASKS`).
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "sts": datasets.STS_TASKS,
-    "clustering": datasets.CLUSTERING_TASKS,
-    "classification": datasets.CLASSIFICATION_TASKS,
+    family: tuple(name for name, task in datasets.TASKS.items() if task.family == family)
+    for family in dict.fromkeys(task.family for task in datasets.TASKS.values())
 }
 
 #: Every task name, in table order.
@@ -126,13 +126,20 @@ COLUMNS: tuple[str, ...] = (
 
 #: The yearly STS tasks: scored per subset and over all pairs of the year ("all", "mean",
 #: "wmean"); the other STS tasks are scored on their test split.
-STS_YEARS: tuple[str, ...] = ("sts12", "sts13", "sts14", "sts15", "sts16")
+STS_YEARS: tuple[str, ...] = datasets.STS_YEARS
 
-_FAMILY_OF = {task: family for family, tasks in FAMILIES.items() for task in tasks}
+_FAMILY_OF = {name: task.family for name, task in datasets.TASKS.items()}
 _CONVENTIONS = ("all", "mean", "wmean")
-_CV_TASKS = ("mr", "cr", "subj", "mpqa")
-_DEV_SPLIT = {"sst2": "dev", "sst5": "dev", "sicke": "trial"}
-_PAIR_TASKS = ("mrpc", "sicke")
+_CLASSIFICATION = [datasets.TASKS[name] for name in FAMILIES["classification"]]
+# No official split: cross-validated. A split besides train and test chooses C.
+_CV_TASKS = tuple(task.name for task in _CLASSIFICATION if not task.splits)
+_DEV_SPLIT = {
+    task.name: split
+    for task in _CLASSIFICATION
+    for split in task.splits
+    if split not in ("train", "test")
+}
+_PAIR_TASKS = tuple(task.name for task in _CLASSIFICATION if task.pairs)
 _PAIR_FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "u": lambda u, v: u,
     "v": lambda u, v: v,
@@ -145,30 +152,7 @@ _AVERAGE = "avg"
 
 #: The name of each task (and of the average column) in the paper's tables.
 DISPLAY_NAMES: dict[str, str] = {
-    "sts12": "STS12",
-    "sts13": "STS13",
-    "sts14": "STS14",
-    "sts15": "STS15",
-    "sts16": "STS16",
-    "stsb": "STS-B",
-    "sickr": "SICK-R",
-    "agnews_8000": "AgNews",
-    "searchsnippets": "SearchSnippets",
-    "stackoverflow": "StackOverflow",
-    "tweet": "Tweet",
-    "biomedical": "Biomedical",
-    "googlenews_ts": "GNews-TS",
-    "googlenews_t": "GNews-T",
-    "googlenews_s": "GNews-S",
-    "mr": "MR",
-    "cr": "CR",
-    "subj": "SUBJ",
-    "mpqa": "MPQA",
-    "sst2": "SST-2",
-    "sst5": "SST-5",
-    "trec": "TREC",
-    "mrpc": "MRPC",
-    "sicke": "SICK-E",
+    **{name: task.display_name for name, task in datasets.TASKS.items()},
     _AVERAGE: "Avg.",
 }
 

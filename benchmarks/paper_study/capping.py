@@ -8,26 +8,25 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_sentemb.evaluation import FAMILIES
+from sklearn_sentemb.datasets import CLASSIFICATION_TASKS, CLUSTERING_TASKS, TASKS
 
 from .settings import STS_YEARS, StudySettings
 
 __all__ = ["build_capped_data_home", "choose"]
 
-# The release files of each classification task (the layout the package's loaders read).
-_ONE_PER_LINE = {
-    "mr": ("rt-polarity.pos", "rt-polarity.neg"),
-    "cr": ("custrev.pos", "custrev.neg"),
-    "subj": ("subj.objective", "subj.subjective"),
-    "mpqa": ("mpqa.pos", "mpqa.neg"),
+# Release folder -> its files, from the package's task table (the layout its loaders read).
+_STSB, _SICK = TASKS["stsb"], TASKS["sicke"]  # SICK-R reads the same files as SICK-E
+_CLUSTERING = {TASKS[name].folder: TASKS[name].filenames for name in CLUSTERING_TASKS}
+_ONE_PER_LINE = {  # one text per line, one file per label
+    TASKS[name].folder: TASKS[name].files[None]
+    for name in CLASSIFICATION_TASKS
+    if not TASKS[name].splits
 }
-_SPLIT_FILES = {
-    "sst2": ("sentiment-train", "sentiment-dev", "sentiment-test"),
-    "sst5": ("sentiment-train", "sentiment-dev", "sentiment-test"),
-    "trec": ("train_5500.label", "TREC_10.label"),
-    "mrpc": ("msr_paraphrase_train.txt", "msr_paraphrase_test.txt"),
+_SPLIT_FILES = {  # one file per split
+    TASKS[name].folder: TASKS[name].filenames
+    for name in CLASSIFICATION_TASKS
+    if TASKS[name].splits and TASKS[name].folder != _SICK.folder
 }
-_SICK_TRAIN, _SICK_TRIAL, _SICK_TEST = "SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt"
 
 
 def choose(n_items: int, k: int | None, key: str, seed: int) -> np.ndarray:
@@ -101,25 +100,25 @@ def build_capped_data_home(source, target, settings: StudySettings) -> None:
         if name in STS_YEARS:
             out.mkdir()
             _cap_sts_year(folder, out, settings.sts_pairs, seed)
-        elif name == "stsb":
+        elif name == _STSB.folder:
             out.mkdir()
             for path in folder.iterdir():
-                cap = settings.sts_pairs if path.name == "sts-test.csv" else None
+                cap = settings.sts_pairs if path.name in _STSB.files["test"] else None
                 _cap_file(path, out / path.name, cap, seed)
-        elif name == "sick":
+        elif name == _SICK.folder:
             out.mkdir()
             caps = {
-                _SICK_TRAIN: settings.classification_examples,
-                _SICK_TRIAL: settings.classification_examples,
-                _SICK_TEST: settings.sts_pairs,
+                file: settings.sts_pairs if split == "test" else settings.classification_examples
+                for split, files in _SICK.files.items()
+                for file in files
             }
             for path in folder.iterdir():
                 header = 1 if path.name in caps else 0
                 _cap_file(path, out / path.name, caps.get(path.name), seed, header)
-        elif name in FAMILIES["clustering"]:
+        elif name in _CLUSTERING:
             out.mkdir()
             for path in folder.iterdir():
-                cap = settings.clustering_texts if path.suffix == ".tsv" else None
+                cap = settings.clustering_texts if path.name in _CLUSTERING[name] else None
                 _cap_file(path, out / path.name, cap, seed)
         elif name in _ONE_PER_LINE:
             out.mkdir()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn_sentemb import datasets
-from sklearn_sentemb.evaluation import STS_YEARS
+from sklearn_sentemb.datasets import STS_YEARS
 
 __all__ = [
     "CLASSIFICATION_CS",

@@ -45,6 +45,14 @@ class Task:
         The subsets of a yearly STS task, in SentEval's order; empty for the other tasks.
     pairs : bool
         Whether each example is a pair of sentences.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.datasets import TASKS
+    >>> TASKS["trec"].files
+    {'train': ('train_5500.label',), 'test': ('TREC_10.label',)}
+    >>> TASKS["sicke"].folder, TASKS["sicke"].splits, TASKS["sicke"].display_name
+    ('sick', ('train', 'trial', 'test'), 'SICK-E')
     """
 
     name: str
@@ -54,9 +62,6 @@ class Task:
     display_name: str
     subsets: tuple[str, ...] = ()
     pairs: bool = False
-
-    def __post_init__(self):
-        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 
     @property
     def splits(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from ._fit_on import FitOn
 from ._mixer import TokenMixer
 from ._pooling import TokenPooler
 from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
+from ._state import ProcessState, clear_caches, process_state
 from ._static import (
     AveragedTokenEmbeddings,
     InputTokenEmbeddings,
@@ -29,6 +30,7 @@ __all__ = [
     "FitOn",
     "InputTokenEmbeddings",
     "PROMPT_TEMPLATES",
+    "ProcessState",
     "RandomTokenEmbeddings",
     "TokenEmbeddings",
     "TokenMixer",
@@ -38,8 +40,10 @@ __all__ = [
     "Whitening",
     "WordVectors",
     "__version__",
+    "clear_caches",
     "clear_memory_cache",
     "get_memory_cache_limit",
     "load_glove",
+    "process_state",
     "set_memory_cache_limit",
 ]

@@ -146,3 +146,30 @@ def test_featurizer_reads_a_disk_cache_object(tiny_bert, tmp_path, monkeypatch):
     monkeypatch.setattr(TransformerFeaturizer, "_forward", refuse)
     again = pickle.loads(pickle.dumps(featurizer)).transform(texts)
     np.testing.assert_array_equal(again.values, first.values)
+
+
+def test_clear_caches_empties_every_listed_state(tiny_bert):
+    from sklearn_sentemb import (
+        RandomTokenEmbeddings,
+        TokenPooler,
+        _cache,
+        _models,
+        _static,
+        clear_caches,
+        process_state,
+    )
+
+    texts = ["A man plays a guitar.", "Someone plays music."]
+    TokenPooler(exclude=("special", "punctuation")).fit_transform(
+        TransformerFeaturizer(tiny_bert).transform(texts)
+    )
+    RandomTokenEmbeddings(tiny_bert, dim=8).transform(texts)
+    assert len(_cache.memory_cache) and len(_cache.recent_outputs)
+    assert _static._cached_random_table.cache_info().currsize
+    assert {s.name for s in process_state()} >= {"models", "hidden states", "random tables"}
+    clear_caches()
+    assert len(_cache.memory_cache) == len(_cache.recent_outputs) == 0
+    assert _static._cached_random_table.cache_info().currsize == 0
+    assert _models._REGISTRY  # models stay unless asked
+    clear_caches(models=True)
+    assert not _models._REGISTRY and not _models._TOKENIZERS

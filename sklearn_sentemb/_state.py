@@ -1,0 +1,106 @@
+"""Process-wide state: everything the package keeps between calls, in one list.
+
+Each entry names its owner module, what it holds, how it is bounded and how to clear it. The
+owners keep the objects (next to the code that fills them); this module is where they are all
+listed, so that nothing is kept that is not here. :func:`clear_caches` empties them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["ProcessState", "clear_caches", "process_state"]
+
+
+@dataclass(frozen=True)
+class ProcessState:
+    """One piece of process-wide state."""
+
+    name: str
+    owner: str
+    holds: str
+    bound: str
+    clear: Callable[[], None]
+
+
+def process_state() -> list[ProcessState]:
+    """Every piece of state the package keeps between calls in this process.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb import process_state
+    >>> [state.name for state in process_state()][:3]
+    ['models', 'tokenizers', 'hidden states']
+    """
+    from . import _cache, _fit_on, _models, _pooling, _static
+
+    return [
+        ProcessState(
+            "models",
+            "_models",
+            "loaded tokenizers and encoders, by path, device, dtype and loading options",
+            "one per distinct model configuration used",
+            _models.clear_registry,
+        ),
+        ProcessState(
+            "tokenizers",
+            "_models",
+            "tokenizers loaded without their model (static steps)",
+            "one per distinct tokenizer used; cleared with the models",
+            _models.clear_registry,
+        ),
+        ProcessState(
+            "hidden states",
+            "_cache",
+            "per-layer hidden states of each text (an LRU)",
+            "2 GiB by default: set_memory_cache_limit, SKLEARN_SENTEMB_MEMORY_CACHE_BYTES",
+            _cache.memory_cache.clear,
+        ),
+        ProcessState(
+            "recent outputs",
+            "_cache",
+            "whole TransformerFeaturizer outputs of recent calls (grid candidates reuse them)",
+            "half the hidden-state bound",
+            _cache.recent_outputs.clear,
+        ),
+        ProcessState(
+            "disk cache connections",
+            "_cache",
+            "open SQLite connections to DiskCache shards",
+            "one per shard used",
+            _cache.close_disk_caches,
+        ),
+        ProcessState(
+            "vocabulary flags",
+            "_pooling",
+            "punctuation and sub-word flags of each vocabulary seen by TokenPooler",
+            "16 vocabularies",
+            _pooling._FLAGS_CACHE.clear,
+        ),
+        ProcessState(
+            "random tables",
+            "_static",
+            "RandomTokenEmbeddings tables, by vocabulary size, dim, distribution and seed",
+            "4 tables (an LRU)",
+            _static._cached_random_table.cache_clear,
+        ),
+        ProcessState(
+            "named corpora",
+            "_fit_on",
+            "texts of corpora named in FitOn (e.g. 'wikitext103')",
+            "4 corpora (an LRU)",
+            _fit_on._named_corpus.cache_clear,
+        ),
+    ]
+
+
+def clear_caches(*, models: bool = False) -> None:
+    """Empty every cache of this process; with ``models=True`` also free the loaded models.
+
+    Models are reloaded lazily when next needed; the disk caches' files are kept (use
+    :meth:`DiskCache.clear` to remove entries).
+    """
+    for state in process_state():
+        if models or state.owner != "_models":
+            state.clear()

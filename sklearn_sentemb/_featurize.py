@@ -8,15 +8,13 @@ import os
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
-from ._base import StatelessTextStep
+from ._base import TextStep
 from ._cache import DiskCache, HiddenStateCache, recent_outputs
 from ._models import FORWARD_LOCK, first_input, layer_output, load_model
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
-from ._validation import check_texts
 
 __all__ = ["TransformerFeaturizer"]
 
@@ -28,7 +26,7 @@ class _StopForward(Exception):
     """Raised by a hook once the deepest requested layer has run."""
 
 
-class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
+class TransformerFeaturizer(TextStep):
     """Token vectors from chosen hidden layers of a pretrained encoder.
 
     ``fit`` learns nothing; ``transform(texts)`` returns :class:`TokenEmbeddings`
@@ -186,8 +184,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         -------
         TokenEmbeddings
         """
-        self._validate_params()
-        texts = check_texts(X, type(self).__name__)
+        texts = self._fitted_texts(X)
         loaded = self._load_model()
         layers = self._layer_indices(loaded.n_layers)
         if self.cache is False:
@@ -204,13 +201,29 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             tokens = self._transform(texts, loaded, layers)
             tokens.values.flags.writeable = False  # shared by later calls: never modify it
             recent_outputs.put(memo_key, tokens)
-        elif len(tokens) and tokens.lengths.max() >= self._max_length(loaded):
+        elif len(tokens) and tokens.lengths.max() >= self._resolved_max_length(loaded):
             # Some text may have been cut: tokenise again so that truncation warns or raises
             # as it did (or would have) the first time.
             self._tokenize(loaded, texts)
         return tokens
 
-    def _load_model(self):
+    def get_max_length(self) -> int:
+        """Most tokens per sequence: ``max_length``, or else the model's own limit.
+
+        The limit is the smaller of the tokenizer's ``model_max_length`` (when
+        below 1e8) and the config's ``max_position_embeddings`` (or
+        ``n_positions``), else 512. Loads the model when it is not loaded yet.
+
+        Returns
+        -------
+        int
+        """
+        self._validate_params()
+        return self._resolved_max_length(self._load_model())
+
+    def _load_model(self, step=None):
+        """The model, loaded with this featurizer's options; errors name ``step`` (default:
+        this class)."""
         return load_model(
             self.model,
             self.device,
@@ -220,7 +233,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             token=self.token,
             cache_dir=self.cache_dir,
             model_kwargs=self.model_kwargs,
-            step=type(self).__name__,
+            step=step or type(self).__name__,
         )
 
     def _tokenize(self, loaded, texts):
@@ -228,7 +241,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             loaded.tokenizer,
             texts,
             template=self.template,
-            max_length=self._max_length(loaded),
+            max_length=self._resolved_max_length(loaded),
             truncation=self.truncation,
         )
 
@@ -284,7 +297,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
             total /= np.float32(len(arrays))
         return total
 
-    def _max_length(self, loaded) -> int:
+    def _resolved_max_length(self, loaded) -> int:
         if self.max_length is not None:
             return self.max_length
         config = loaded.model.config
@@ -309,7 +322,7 @@ class TransformerFeaturizer(StatelessTextStep, TransformerMixin, BaseEstimator):
         parts = [
             loaded.fingerprint,
             resolve_template(self.template),
-            self._max_length(loaded),
+            self._resolved_max_length(loaded),
             str(loaded.model.dtype),
         ]
         return hashlib.blake2b(json.dumps(parts).encode(), digest_size=16).hexdigest()

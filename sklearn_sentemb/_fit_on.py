@@ -5,16 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from numbers import Integral
 
-from sklearn.base import BaseEstimator, TransformerMixin
+import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import StatelessTextStep
-from ._validation import check_texts
+from ._base import TextStep
+from ._validation import check_texts, is_one_shot
 
 __all__ = ["FitOn"]
 
 
-class FitOn(StatelessTextStep, TransformerMixin, BaseEstimator):
+class FitOn(TextStep):
     """First step of a text pipeline that chooses the texts the later steps are fitted on.
 
     With ``corpus=None`` it passes the training texts through, so the learned
@@ -71,13 +71,32 @@ class FitOn(StatelessTextStep, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return ``X`` unchanged."""
-        return X
+        """Check the texts of ``X`` and return ``X`` unchanged.
+
+        A one-shot iterable (a generator), which the check reads, comes back as
+        the list of its texts.
+        """
+        texts = self._fitted_texts(X)
+        return texts if is_one_shot(X) else X
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit, then return the texts the later steps are fitted on."""
         self.fit(X, y)
-        return X if self.corpus is None else self._corpus_texts()
+        return self.transform(X) if self.corpus is None else self._corpus_texts()
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the text column(s), which pass through: ``input_features``, or ``["text"]``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Names of the text column(s) (one, or two for text pairs).
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        return np.asarray(["text"] if input_features is None else input_features, dtype=object)
 
     def _corpus_texts(self) -> list[str]:
         corpus = self.corpus

@@ -5,18 +5,16 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import FitOnTextsMixin, text_tags
+from ._base import TextStep
 from ._tokens import TokenEmbeddings
-from ._validation import check_texts
 
 __all__ = ["TokenMixer"]
 
 
-class TokenMixer(FitOnTextsMixin, TransformerMixin, BaseEstimator):
+class TokenMixer(TextStep):
     """Combine the token vectors of two featurizers that tokenise alike.
 
     Both featurizers are fitted and run on the same texts; their outputs must
@@ -68,14 +66,13 @@ class TokenMixer(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         "combination": [StrOptions({"weighted", "concat"})],
     }
 
+    _requires_fit = True
+
     def __init__(self, first, second, *, weight=0.5, combination="weighted"):
         self.first = first
         self.second = second
         self.weight = weight
         self.combination = combination
-
-    def __sklearn_tags__(self):
-        return text_tags(super().__sklearn_tags__(), requires_fit=True)
 
     def fit(self, X, y=None):
         """Fit clones of both featurizers on ``X``.
@@ -91,7 +88,7 @@ class TokenMixer(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        texts = check_texts(X, type(self).__name__)
+        texts = self._check_texts(X)
         self.first_ = clone(self.first).fit(texts, y)
         self.second_ = clone(self.second).fit(texts, y)
         return self
@@ -108,9 +105,7 @@ class TokenMixer(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         -------
         TokenEmbeddings
         """
-        check_is_fitted(self)
-        self._validate_params()
-        texts = check_texts(X, type(self).__name__)
+        texts = self._fitted_texts(X)
         a = self.first_.transform(texts)
         b = self.second_.transform(texts)
         _check_same_tokens(a, b, texts)

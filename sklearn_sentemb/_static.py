@@ -16,16 +16,15 @@ from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import FitOnTextsMixin, StatelessTextStep, text_tags
+from ._base import TextStep
 from ._featurize import TransformerFeaturizer
 from ._models import load_model, load_tokenizer
 from ._tokenize import tokenize
 from ._tokens import TokenEmbeddings, TokenRole
-from ._validation import check_texts
 
 __all__ = [
     "AveragedTokenEmbeddings",
@@ -107,7 +106,7 @@ class _TokenizerParams:
 
 
 # -- random --------------------------------------------------------------------------------
-class RandomTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixin, BaseEstimator):
+class RandomTokenEmbeddings(_TokenizerParams, TextStep):
     """A fixed random vector for each vocabulary id of a tokenizer.
 
     The baseline of embeddings that know nothing: sentence vectors then
@@ -189,7 +188,7 @@ class RandomTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixi
     def get_table(self) -> np.ndarray:
         """The (vocab_size, dim) float32 table, read-only; row ``i`` is token id ``i``."""
         self._validate_params()
-        return self._table(load_tokenizer(self.tokenizer))
+        return self._table(self._load_tokenizer())
 
     def transform(self, X) -> TokenEmbeddings:
         """Token vectors of each text.
@@ -203,11 +202,13 @@ class RandomTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixi
         -------
         TokenEmbeddings
         """
-        self._validate_params()
-        texts = check_texts(X, type(self).__name__)
-        loaded = load_tokenizer(self.tokenizer)
+        texts = self._fitted_texts(X)
+        loaded = self._load_tokenizer()
         tokenized = self._tokenize(loaded.tokenizer, texts)
         return _gather(self._table(loaded), tokenized, loaded.vocabulary)
+
+    def _load_tokenizer(self):
+        return load_tokenizer(self.tokenizer, step=type(self).__name__)
 
     def _table(self, loaded):
         return random_token_table(
@@ -216,7 +217,7 @@ class RandomTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixi
 
 
 # -- input embeddings ----------------------------------------------------------------
-class InputTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixin, BaseEstimator):
+class InputTokenEmbeddings(_TokenizerParams, TextStep):
     """Rows of a model's input token-embedding matrix (no forward pass).
 
     The vectors are ``model.get_input_embeddings().weight[ids]``: the word
@@ -266,19 +267,21 @@ class InputTokenEmbeddings(_TokenizerParams, StatelessTextStep, TransformerMixin
     def get_table(self) -> np.ndarray:
         """The (vocab_size, hidden_size) float32 input-embedding matrix."""
         self._validate_params()
-        return _input_embedding_matrix(load_model(self.model, "cpu"))
+        return _input_embedding_matrix(self._load_model())
 
     def transform(self, X) -> TokenEmbeddings:
         """Token vectors of each text (see :meth:`RandomTokenEmbeddings.transform`)."""
-        self._validate_params()
-        texts = check_texts(X, type(self).__name__)
-        loaded = load_model(self.model, "cpu")
+        texts = self._fitted_texts(X)
+        loaded = self._load_model()
         tokenized = self._tokenize(loaded.tokenizer, texts)
         return _gather(_input_embedding_matrix(loaded), tokenized, loaded.vocabulary)
 
+    def _load_model(self):
+        return load_model(self.model, "cpu", step=type(self).__name__)
+
 
 # -- averaged contextual vectors ("Avg.") ------------------------------------------------
-class AveragedTokenEmbeddings(FitOnTextsMixin, TransformerMixin, BaseEstimator):
+class AveragedTokenEmbeddings(TextStep):
     """Each vocabulary token's contextual vector averaged over a corpus ("Avg.").
 
     ``fit(corpus)`` runs ``featurizer`` over the corpus and averages, for each
@@ -345,8 +348,7 @@ class AveragedTokenEmbeddings(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         self.fallback = fallback
         self.min_count = min_count
 
-    def __sklearn_tags__(self):
-        return text_tags(super().__sklearn_tags__(), requires_fit=True)
+    _requires_fit = True
 
     def fit(self, X, y=None):
         """Average the featurizer's token vectors over the corpus ``X``.
@@ -363,14 +365,14 @@ class AveragedTokenEmbeddings(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         step = type(self).__name__
-        texts = check_texts(X, step)
+        texts = self._check_texts(X)
         if not texts:
             raise ValueError(f"{step}: fit needs at least one text, got an empty corpus.")
         featurizer = clone(
             self.featurizer if self.featurizer is not None else TransformerFeaturizer()
         )
         featurizer.fit()
-        loaded = load_model(featurizer.model, featurizer.device, featurizer.dtype)
+        loaded = featurizer._load_model(step=step)
         inputs = _input_embedding_matrix(loaded)
         sums = counts = None
         for start in range(0, len(texts), _FIT_CHUNK):
@@ -393,7 +395,7 @@ class AveragedTokenEmbeddings(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         self.table_ = table
         self.counts_ = counts
         self.featurizer_ = featurizer
-        self.max_length_ = featurizer._max_length(loaded)
+        self.max_length_ = featurizer.get_max_length()
         return self
 
     def get_table(self) -> np.ndarray:
@@ -413,10 +415,16 @@ class AveragedTokenEmbeddings(FitOnTextsMixin, TransformerMixin, BaseEstimator):
         -------
         TokenEmbeddings
         """
-        check_is_fitted(self)
-        texts = check_texts(X, type(self).__name__)
+        texts = self._fitted_texts(X)
         featurizer = self.featurizer_
-        loaded = load_tokenizer(featurizer.model)
+        loaded = load_tokenizer(
+            featurizer.model,
+            revision=featurizer.revision,
+            trust_remote_code=featurizer.trust_remote_code,
+            token=featurizer.token,
+            cache_dir=featurizer.cache_dir,
+            step=type(self).__name__,
+        )
         tokenized = tokenize(
             loaded.tokenizer,
             texts,
@@ -441,7 +449,7 @@ def _accumulate(sums, counts, ids, values):
 
 
 # -- word vectors ----------------------------------------------------------------------
-class WordVectors(TransformerMixin, BaseEstimator):
+class WordVectors(TextStep):
     """Static word vectors (GloVe-style) with a regular-expression word tokeniser.
 
     Each text is lowercased (optionally) and cut into words with
@@ -509,8 +517,7 @@ class WordVectors(TransformerMixin, BaseEstimator):
         self.token_pattern = token_pattern
         self.oov = oov
 
-    def __sklearn_tags__(self):
-        return text_tags(super().__sklearn_tags__(), requires_fit=True)
+    _requires_fit = True
 
     def fit(self, X=None, y=None):
         """Check the vectors and vocabulary and build the word lookup.
@@ -552,10 +559,7 @@ class WordVectors(TransformerMixin, BaseEstimator):
         bad = next((w for w in index if not isinstance(w, str)), None)
         if bad is not None:
             raise TypeError(f"{step}: vocabulary words must be str, found {bad!r}.")
-        try:
-            re.compile(self.token_pattern)
-        except re.error as exc:
-            raise ValueError(f"{step}: token_pattern is not a valid regex: {exc}.") from None
+        self._token_regex()
         if self.oov == "zero":
             vocabulary = np.append(vocabulary, np.array([OOV_TOKEN], dtype=object))
         self.vectors_ = vectors
@@ -575,9 +579,8 @@ class WordVectors(TransformerMixin, BaseEstimator):
         -------
         TokenEmbeddings
         """
-        check_is_fitted(self)
-        texts = check_texts(X, type(self).__name__)
-        findall = re.compile(self.token_pattern).findall
+        texts = self._fitted_texts(X)
+        findall = self._token_regex().findall
         if self.lowercase:
             words = [findall(text.lower()) for text in texts]
         else:
@@ -598,10 +601,21 @@ class WordVectors(TransformerMixin, BaseEstimator):
             values = np.take(self.vectors_, np.where(known, ids, 0), axis=0)
             values[~known] = 0.0
             ids[~known] = n_words
+        vocabulary = self.vocabulary_
+        if self.oov == "zero" and len(vocabulary) == n_words:  # oov="zero" set after fit
+            vocabulary = np.append(vocabulary, np.array([OOV_TOKEN], dtype=object))
         offsets = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         roles = np.full(len(ids), TokenRole.TEXT, dtype=np.int8)
-        return TokenEmbeddings(values, offsets, ids, roles, self.vocabulary_)
+        return TokenEmbeddings(values, offsets, ids, roles, vocabulary)
+
+    def _token_regex(self):
+        try:
+            return re.compile(self.token_pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"{type(self).__name__}: token_pattern is not a valid regex: {exc}."
+            ) from None
 
 
 def load_glove(

@@ -12,7 +12,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-import sklearn
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,32 +19,15 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import svd_flip
-from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+
+from ._linalg import fit_pca, single_threaded_blas, unit_scaled
 
 __all__ = ["AllButTheTop", "CommonComponentRemoval", "Whitening"]
 
 _FLOAT_DTYPES = (np.float64, np.float32)
-
-# "covariance_eigh" (scikit-learn >= 1.5) eigen-decomposes the d x d covariance: much faster
-# than an SVD of the data when n_samples >> n_features, and exact (unlike "randomized").
-_HAS_COVARIANCE_EIGH = parse_version(sklearn.__version__).release >= (1, 5)
-
-
-def _scaled(X: np.ndarray) -> tuple[np.ndarray, int]:
-    """``X / 2**exponent`` in float64, with ``exponent`` putting its largest magnitude in [0.5, 1).
-
-    Decompositions square the data: scaling first keeps huge values (1e200) from overflowing
-    and tiny ones (1e-200) from underflowing, and dividing by a power of two is exact.
-    """
-    _, exponent = np.frexp(np.abs(X).max(initial=0.0))
-    scaled = X.astype(np.float64)
-    np.ldexp(scaled, -int(exponent), out=scaled)
-    return scaled, int(exponent)
 
 
 def _unscale(estimator, values: np.ndarray, exponent: int, X: np.ndarray, what: str):
@@ -59,24 +41,6 @@ def _unscale(estimator, values: np.ndarray, exponent: int, X: np.ndarray, what: 
             "with StandardScaler."
         )
     return out.astype(X.dtype)
-
-
-def _fit_pca(X: np.ndarray, n_components: int) -> tuple[PCA, int]:
-    """Fit an exact (non-randomised) PCA on ``X / 2**exponent`` (see ``_scaled``).
-
-    Returns the PCA and ``exponent``: its ``mean_`` is in units of ``2**exponent`` and its
-    variances in units of ``4**exponent``; components and ratios are scale-free.
-    """
-    scaled, exponent = _scaled(X)
-    n_samples, n_features = X.shape
-    if _HAS_COVARIANCE_EIGH and n_samples >= n_features:
-        solver = "covariance_eigh"
-    else:
-        solver = "full"
-    # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
-    # which is harmless for us (we do not use it).
-    with np.errstate(divide="ignore", invalid="ignore"), _single_threaded_blas():
-        return PCA(n_components=n_components, svd_solver=solver).fit(scaled), exponent
 
 
 def _validate(estimator, X, **kwargs) -> np.ndarray:
@@ -109,16 +73,6 @@ def _finite_output(estimator, Z: np.ndarray) -> np.ndarray:
             "(for instance with StandardScaler) or pass float64."
         )
     return Z
-
-
-def _single_threaded_blas():
-    """Run a small decomposition on one BLAS thread.
-
-    A d x d eigen-decomposition gains nothing from threads, and right after a
-    torch forward pass (whose OpenMP threads still spin) or on a busy machine,
-    multithreaded LAPACK can be 10-50 times slower than one thread.
-    """
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _check_n_components(estimator: BaseEstimator, n_components: int, X: np.ndarray) -> None:
@@ -245,7 +199,7 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         _check_n_components(self, n_components, X)
 
         n_samples = X.shape[0]
-        pca, exponent = _fit_pca(X, n_components)
+        pca, exponent = fit_pca(X, n_components)
         # PCA's variances are unbiased (divided by n - 1); whitening uses the population one.
         eigenvalues = np.clip(pca.explained_variance_ * ((n_samples - 1) / n_samples), 0, None)
         largest = eigenvalues.max(initial=0.0)
@@ -394,7 +348,7 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         X = _validate(self, X, ensure_min_samples=2)
         _check_n_components(self, self.n_components, X)
-        pca, exponent = _fit_pca(X, self.n_components)
+        pca, exponent = fit_pca(X, self.n_components)
         self.explained_variance_ = _unscale(
             self, pca.explained_variance_, 2 * exponent, X, "variances"
         )
@@ -505,8 +459,8 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         """
         X = _validate(self, X)
         _check_n_components(self, self.n_components, X)
-        scaled, exponent = _scaled(X)
-        with _single_threaded_blas():
+        scaled, exponent = unit_scaled(X)
+        with single_threaded_blas():
             u, s, vt = scipy.linalg.svd(scaled, full_matrices=False)
         u, vt = svd_flip(u, vt, u_based_decision=False)
         self.singular_values_ = _unscale(

@@ -25,7 +25,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils import check_random_state
 
-from ._refine import _fit_pca, _scaled
+from ._linalg import fit_pca, unit_scaled
 
 __all__ = [
     "average_cosine_similarity",
@@ -693,7 +693,7 @@ def isotropy_ratio(X) -> float:
     (True, True)
     """
     data = _as_embeddings(X, "X", "isotropy_ratio")
-    scaled, _ = _scaled(data)  # same eigenvectors; X^T X of huge values would overflow
+    scaled, _ = unit_scaled(data)  # same eigenvectors; X^T X of huge values would overflow
     _, eigenvectors = np.linalg.eigh(scaled.T @ scaled)
     projections = data @ eigenvectors
     log_z = np.concatenate([logsumexp(projections, axis=0), logsumexp(-projections, axis=0)])
@@ -724,5 +724,5 @@ def top_component_variance_ratio(X) -> float:
         raise ValueError(
             "top_component_variance_ratio: X has zero variance: every row is the same."
         )
-    pca, _ = _fit_pca(data, n_components=1)
+    pca, _ = fit_pca(data, n_components=1)
     return float(pca.explained_variance_ratio_[0])

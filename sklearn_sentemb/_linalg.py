@@ -1,0 +1,55 @@
+"""Numeric helpers shared by the refiners and the metrics: exact PCA at any scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import sklearn
+from sklearn.decomposition import PCA
+from sklearn.utils.fixes import parse_version
+from threadpoolctl import threadpool_limits
+
+__all__ = ["fit_pca", "single_threaded_blas", "unit_scaled"]
+
+# "covariance_eigh" (scikit-learn >= 1.5) eigen-decomposes the d x d covariance: much faster
+# than an SVD of the data when n_samples >> n_features, and exact (unlike "randomized").
+_HAS_COVARIANCE_EIGH = parse_version(sklearn.__version__).release >= (1, 5)
+
+
+def unit_scaled(X: np.ndarray) -> tuple[np.ndarray, int]:
+    """``X / 2**exponent`` in float64, with ``exponent`` putting its largest magnitude in [0.5, 1).
+
+    Decompositions square the data: scaling first keeps huge values (1e200) from overflowing
+    and tiny ones (1e-200) from underflowing, and dividing by a power of two is exact.
+    """
+    _, exponent = np.frexp(np.abs(X).max(initial=0.0))
+    out = X.astype(np.float64)
+    np.ldexp(out, -int(exponent), out=out)
+    return out, int(exponent)
+
+
+def fit_pca(X: np.ndarray, n_components: int) -> tuple[PCA, int]:
+    """Fit an exact (non-randomised) PCA on ``X / 2**exponent`` (see ``unit_scaled``).
+
+    Returns the PCA and ``exponent``: its ``mean_`` is in units of ``2**exponent`` and its
+    variances in units of ``4**exponent``; components and ratios are scale-free.
+    """
+    data, exponent = unit_scaled(X)
+    n_samples, n_features = X.shape
+    if _HAS_COVARIANCE_EIGH and n_samples >= n_features:
+        solver = "covariance_eigh"
+    else:
+        solver = "full"
+    # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
+    # which is harmless for us (we do not use it).
+    with np.errstate(divide="ignore", invalid="ignore"), single_threaded_blas():
+        return PCA(n_components=n_components, svd_solver=solver).fit(data), exponent
+
+
+def single_threaded_blas():
+    """Run a small decomposition on one BLAS thread.
+
+    A d x d eigen-decomposition gains nothing from threads, and right after a
+    torch forward pass (whose OpenMP threads still spin) or on a busy machine,
+    multithreaded LAPACK can be 10-50 times slower than one thread.
+    """
+    return threadpool_limits(limits=1, user_api="blas")

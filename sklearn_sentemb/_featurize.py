@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 
 from ._base import TextStep
 from ._cache import DiskCache, HiddenStateCache, recent_outputs
-from ._models import FORWARD_LOCK, first_input, layer_output, load_model
+from ._models import DEFAULT_MODEL, FORWARD_LOCK, first_input, layer_output, load_model
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
 
@@ -136,7 +136,7 @@ class TransformerFeaturizer(TextStep):
 
     def __init__(
         self,
-        model="sentence-transformers/all-MiniLM-L6-v2",
+        model=DEFAULT_MODEL,
         *,
         layers=-1,
         layer_combination="mean",

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import TextStep
 from ._featurize import TransformerFeaturizer
-from ._models import load_model, load_tokenizer
+from ._models import DEFAULT_MODEL, load_model, load_tokenizer
 from ._tokenize import tokenize
 from ._tokens import TokenEmbeddings, TokenRole
 
@@ -168,7 +168,7 @@ class RandomTokenEmbeddings(_TokenizerParams, TextStep):
 
     def __init__(
         self,
-        tokenizer="sentence-transformers/all-MiniLM-L6-v2",
+        tokenizer=DEFAULT_MODEL,
         *,
         dim=768,
         distribution="normal",
@@ -253,7 +253,7 @@ class InputTokenEmbeddings(_TokenizerParams, TextStep):
 
     def __init__(
         self,
-        model="sentence-transformers/all-MiniLM-L6-v2",
+        model=DEFAULT_MODEL,
         *,
         add_special_tokens=True,
         template=None,

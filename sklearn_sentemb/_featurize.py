@@ -53,7 +53,8 @@ class TransformerFeaturizer(TextStep):
         default: the smaller of the tokenizer's ``model_max_length`` (when
         below 1e8) and the config's ``max_position_embeddings`` (or
         ``n_positions``), else 512 (T5: relative positions, no limit of its
-        own). Longer texts are cut (the text, never the template).
+        own); :meth:`get_max_length` tells the value. Longer texts are cut
+        (the text, never the template).
     truncation : {"warn", "error"}, default="warn"
         Whether a text that must be cut gives a warning or a ``ValueError``.
     batch_size : int, default=32
@@ -217,6 +218,14 @@ class TransformerFeaturizer(TextStep):
         Returns
         -------
         int
+
+        Examples
+        --------
+        >>> from sklearn_sentemb import TransformerFeaturizer
+        >>> TransformerFeaturizer().get_max_length()
+        512
+        >>> TransformerFeaturizer(max_length=64).get_max_length()
+        64
         """
         self._validate_params()
         return self._resolved_max_length(self._load_model())

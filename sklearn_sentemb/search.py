@@ -193,10 +193,17 @@ def search_sts(
     """Grid-search ``pipeline`` on STS dev pairs; refit the best on all of dev, score on test.
 
     Folds are shuffled (seeded by ``random_state``), because STS files are
-    ordered by source and unshuffled folds would differ in kind.
+    ordered by source and unshuffled folds would differ in kind. The gold scores are
+    checked first, as :func:`~sklearn_sentemb.metrics.check_gold` does, so a bad score is
+    reported by its index in ``dev_gold`` or ``test_gold``, not by a position in a fold.
     """
-    from .metrics import make_sts_scorer, split_pairs, sts_score
+    from .metrics import _as_scores, make_sts_scorer, split_pairs, sts_score
 
+    if (test_pairs is None) != (test_gold is None):
+        raise ValueError("search_sts: give test_pairs and test_gold together, or neither.")
+    dev_gold = _as_scores(dev_gold, len(dev_pairs), "search_sts", "dev_gold")
+    if test_gold is not None:
+        test_gold = _as_scores(test_gold, len(test_pairs), "search_sts", "test_gold")
     folds = KFold(cv, shuffle=True, random_state=random_state)
     search = GridSearchCV(
         pipeline,
@@ -230,10 +237,8 @@ def plot_heatmap(table, path, title="") -> None:
 
     ``table`` is :attr:`SearchResult.table`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     keys = [k for k in table[0] if k not in ("rank", "dev_spearman", "dev_std")]
     row_key = "tokens__layers" if "tokens__layers" in keys else keys[0]
@@ -244,7 +249,10 @@ def plot_heatmap(table, path, title="") -> None:
     for r in table:
         col = " / ".join(r[k] for k in col_keys) or "-"
         grid[rows.index(r[row_key]), cols.index(col)] = 100 * r["dev_spearman"]
-    fig, ax = plt.subplots(figsize=(3.5 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
+    # A figure of its own with an Agg canvas: no pyplot state, no process-wide backend change.
+    fig = Figure(figsize=(3.5 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     image = ax.imshow(grid, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), rows)
@@ -258,4 +266,3 @@ def plot_heatmap(table, path, title="") -> None:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -231,3 +231,43 @@ def test_fit_on_rejects_bad_corpus():
         FitOn(corpus=["fine", 3]).fit_transform(["x"])
     with pytest.raises(ValueError, match="no texts"):
         FitOn(corpus=[]).fit_transform(["x"])
+
+
+def _with(gold, index, value):
+    gold = gold.astype(object)
+    gold[index] = value
+    return gold
+
+
+GOLD_FAULTS = {
+    "nan": (lambda g: _with(g, 7, np.nan), ValueError, r"contains NaN \(first at index 7: "),
+    "not-a-number": (lambda g: _with(g, 3, "x"), TypeError, r"must contain numbers; .* 3 is 'x'"),
+    "constant": (lambda g: np.full_like(g, 2.5), ValueError, r"is constant \(every score is 2\.5"),
+    "one-short": (lambda g: g[:-1], ValueError, r"has 35 scores but there are 36 pairs"),
+}
+
+
+@pytest.mark.parametrize(("bad", "exc", "message"), GOLD_FAULTS.values(), ids=GOLD_FAULTS)
+def test_search_sts_checks_dev_gold_by_its_index_before_any_work(
+    tiny_bert, sts_pairs, forward_counter, bad, exc, message
+):
+    from sklearn_sentemb.search import make_search_pipeline, search_sts
+
+    pairs, gold = sts_pairs
+    with pytest.raises(exc, match="^search_sts: dev_gold " + message):
+        search_sts(make_search_pipeline(tiny_bert), "quick", pairs, bad(gold))
+    assert forward_counter == []  # refused before any text reached the model
+
+
+def test_search_sts_checks_test_gold_before_the_search(tiny_bert, sts_pairs, forward_counter):
+    from sklearn_sentemb.search import make_search_pipeline, search_sts
+
+    pairs, gold = sts_pairs
+    pipe = make_search_pipeline(tiny_bert)
+    test_gold = gold[:10].copy()
+    test_gold[2] = np.inf
+    with pytest.raises(ValueError, match=r"^search_sts: test_gold contains infinity .*index 2: "):
+        search_sts(pipe, "quick", pairs, gold, test_pairs=pairs[:10], test_gold=test_gold)
+    with pytest.raises(ValueError, match=r"^search_sts: give test_pairs and test_gold together"):
+        search_sts(pipe, "quick", pairs, gold, test_pairs=pairs[:10])
+    assert forward_counter == []

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+from . import __version__
+from ._models import DEFAULT_MODEL
+
 DEMO_SENTENCES = [
     "A man is playing a guitar.",
     "Someone is playing an instrument.",
@@ -57,6 +59,17 @@ def _n_jobs(value):
 _n_jobs.__name__ = "int"
 
 
+def _layer(value):
+    """An argparse type: one layer number; several layers repeat the option."""
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a layer number (0: the embeddings, -1: the last layer); "
+            "repeat the option for several layers: --layers 1 --layers -1"
+        ) from None
+
+
 def _writable_dir(path, option) -> Path:
     """Create ``path`` (a folder for results) now, so a bad one fails before the work."""
     path = Path(path)
@@ -79,12 +92,12 @@ def _writable_file(path, option) -> Path:
     return path
 
 
-def _load_model(model, option="--model"):
+def _load_model(model, args, option="--model"):
     """Load ``model`` into the registry now: a folder without weights fails in one line."""
     from ._models import load_model
 
     try:
-        load_model(model)
+        load_model(model, args.device or "auto", args.dtype)
     except (OSError, ValueError, TypeError) as exc:
         raise UsageError(f"cannot load {option} {model}: {_one_line(exc)}") from None
 
@@ -103,6 +116,7 @@ def _search(args) -> int:
     dev_split, test_split = DEV_SPLITS[args.task]
     grid = load_grid(args.grid)
     pipe = make_search_pipeline(args.model, cache=args.cache, progress=not args.quiet)
+    _set_run_options(pipe, args, "the search pipeline")
     _check_grid_keys(grid, pipe, args.grid)
     out = _writable_dir(args.output_dir, "--output-dir")
     if args.cache is not None:
@@ -111,7 +125,7 @@ def _search(args) -> int:
     test = load_sts(args.task, split=test_split, data_home=args.data_home)
     dev_pairs, dev_gold = _limit(dev.data, dev.target, args.max_pairs)
     test_pairs, test_gold = _limit(test.data, test.target, args.max_pairs)
-    _load_model(args.model)
+    _load_model(args.model, args)
     n_candidates = int(np.prod([len(v) for v in grid.values()]))
     print(
         f"Searching {n_candidates} candidates x {args.cv} folds for {args.model} on "
@@ -151,6 +165,51 @@ def _search(args) -> int:
     return 0
 
 
+def _set_run_options(estimator, args, source) -> None:
+    """Give --batch-size, --device and --dtype to every TransformerFeaturizer of ``estimator``."""
+    options = {
+        name: value
+        for name, value in (
+            ("batch_size", args.batch_size),
+            ("device", args.device),
+            ("dtype", args.dtype),
+        )
+        if value is not None
+    }
+    if not options:
+        return
+    featurizers = _featurizers(estimator)
+    if not featurizers:
+        flags = ", ".join("--" + name.replace("_", "-") for name in options)
+        raise UsageError(
+            f"{flags}: {source} runs no transformer model (it holds no TransformerFeaturizer)."
+        )
+    for featurizer in featurizers:
+        featurizer.set_params(**options)
+
+
+def _featurizers(estimator) -> list:
+    """Every TransformerFeaturizer in ``estimator``: its parameters, and the fitted copies that
+    steps such as TokenMixer keep in attributes ending in ``_`` (``first_``, ``featurizer_``)."""
+    from ._featurize import TransformerFeaturizer
+
+    found, seen, todo = [], set(), [estimator]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (list, tuple)):
+            todo += item
+            continue
+        if not hasattr(item, "get_params") or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, TransformerFeaturizer):
+            found.append(item)
+        todo += item.get_params(deep=False).values()
+        fitted = getattr(item, "__dict__", {}).items()
+        todo += [v for k, v in fitted if k.endswith("_") and not k.startswith("_")]
+    return found
+
+
 def _limit(pairs, gold, n):
     return (pairs, gold) if n is None else (pairs[:n], gold[:n])
 
@@ -170,6 +229,7 @@ def _check_grid_keys(grid, pipe, name) -> None:
 # -- embed -------------------------------------------------------------------------------
 def _embed(args) -> int:
     pipeline = _load_pipeline(args.pipeline)
+    _set_run_options(pipeline, args, f"pipeline file {args.pipeline}")
     output = Path(args.output)
     if output.suffix != ".npy":  # what np.save would do, so that the message tells the truth
         output = output.with_name(output.name + ".npy")
@@ -271,9 +331,11 @@ def _evaluate(args) -> int:
         from .recipes import make_recipe
 
         embedder = make_recipe(args.recipe, model=args.model)
+        _set_run_options(embedder, args, f"recipe {args.recipe}")
         fit_on = args.fit_on or "task"
     else:
         embedder = _load_pipeline(args.pipeline)
+        _set_run_options(embedder, args, f"pipeline file {args.pipeline}")
         fit_on = args.fit_on or "none"
     results = evaluate(
         embedder, tasks=args.tasks, data_home=args.data_home, fit_on=fit_on, progress=True
@@ -304,12 +366,14 @@ def _similarity(args) -> int:
     for i, text in enumerate(sentences):
         if not text.strip():
             raise UsageError(f"sentence {i + 1} is empty.")
-    _load_model(args.model)
-    pipe = make_pipeline(TransformerFeaturizer(args.model, layers=args.layers), TokenPooler("mean"))
+    layers = args.layers or [-1]
+    _load_model(args.model, args)
+    pipe = make_pipeline(TransformerFeaturizer(args.model, layers=layers), TokenPooler("mean"))
+    _set_run_options(pipe, args, "the similarity pipeline")
     X = pipe.fit_transform(sentences)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     sims = (X / np.where(norms > 0, norms, 1)) @ (X / np.where(norms > 0, norms, 1)).T
-    print(f"Cosine similarity, {args.model}, layers {args.layers}, mean pooling\n")
+    print(f"Cosine similarity, {args.model}, layers {layers}, mean pooling\n")
     for i, text in enumerate(sentences):
         print(f"[{i}] {text}")
     print("\n     " + "".join(f"{j:>7}" for j in range(len(sentences))))
@@ -319,11 +383,33 @@ def _similarity(args) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------
+def _add_run_options(parser) -> None:
+    """--batch-size, --device, --dtype: how the transformer model runs (see _set_run_options)."""
+    group = parser.add_argument_group(
+        "running the model", "given to every TransformerFeaturizer (default: its own setting)"
+    )
+    group.add_argument(
+        "--batch-size", type=_int_at_least(1), help="texts per forward pass (featurizer: 32)"
+    )
+    group.add_argument(
+        "--device",
+        help="torch device: cpu, cuda, cuda:1, mps, auto (featurizer: auto, CUDA if any)",
+    )
+    group.add_argument(
+        "--dtype",
+        choices=("float32", "float16", "bfloat16"),
+        help="model weights' dtype (featurizer: float32); outputs are float32",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .evaluation import FAMILIES, TASKS
+
     parser = _Parser(
         prog="sentemb",
         description="Sentence embeddings from pretrained transformers, as scikit-learn pipelines.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     search = commands.add_parser(
@@ -378,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_int_at_least(0), default=10, help="rows of the ranked table to print"
     )
     search.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_run_options(search)
     search.set_defaults(func=_search)
 
     evaluate = commands.add_parser(
@@ -393,7 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--tasks",
         nargs="+",
         default=["sts"],
-        help="tasks or families (sts, clustering, classification, all)",
+        metavar="TASK",
+        help=f"tasks or families (default: sts). Families: {', '.join([*FAMILIES, 'all'])}. "
+        f"Tasks: {', '.join(TASKS)}",
     )
     evaluate.add_argument(
         "--fit-on",
@@ -403,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--data-home", help="folder of the data sets")
     evaluate.add_argument("--output", help="CSV file for the results table")
+    _add_run_options(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     embed = commands.add_parser(
@@ -417,6 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument(
         "-o", "--output", required=True, help="output .npy file ('.npy' is added if missing)"
     )
+    _add_run_options(embed)
     embed.set_defaults(func=_embed)
 
     sim = commands.add_parser(
@@ -426,11 +517,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local model folder")
     sim.add_argument(
         "--layers",
-        type=int,
-        nargs="+",
-        default=[-1],
-        help="hidden layers to average (0: embeddings)",
+        type=_layer,
+        action="append",
+        metavar="LAYER",
+        help="a hidden layer to average (0: embeddings, -1: the last); repeat for several: "
+        "--layers 1 --layers -1 (default: -1)",
     )
+    _add_run_options(sim)
     sim.set_defaults(func=_similarity)
     return parser
 
@@ -462,7 +555,7 @@ def main(argv=None) -> int:
     other failure, 130 interrupted.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["search", *argv]  # `sentemb [search options]` runs the default search
     parser = build_parser()
     args = parser.parse_args(argv)

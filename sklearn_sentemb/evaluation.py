@@ -263,7 +263,10 @@ def evaluate(
         What the learned steps are fitted on: ``"task"``, each task's own texts; ``"none"``,
         nothing (the embedder must be fitted); a corpus name such as ``"wikitext103"`` or a
         corpus file path (read with :func:`~sklearn_sentemb.datasets.load_corpus`), or the
-        corpus texts themselves: one clone is fitted on it for all tasks.
+        corpus texts themselves: one clone is fitted on it for all tasks. An embedder holding
+        a :class:`~sklearn_sentemb.FitOn` step with a corpus fits its later steps on that
+        corpus whatever it is given, so it is refused (``ValueError``) unless ``fit_on`` is
+        ``"none"`` or the same texts: the ``fit_on`` column always says what the steps saw.
     missing : {"warn", "raise", "ignore"}, default="warn"
         What to do with a task whose files are not in ``data_home``: skip it with a
         ``UserWarning``, raise the loader's ``FileNotFoundError``, or skip it silently.
@@ -319,7 +322,9 @@ def evaluate(
     ------
     ValueError
         Unknown task names (the message lists the valid ones), a bad ``fit_on``,
-        ``missing`` or classification parameter, or an embedder output of the wrong shape.
+        ``missing`` or classification parameter, a ``fit_on`` that contradicts a
+        :class:`~sklearn_sentemb.FitOn` step of the embedder (the message names both), or an
+        embedder output of the wrong shape.
     NotFittedError
         ``fit_on="none"`` with an embedder that is not fitted.
     FileNotFoundError
@@ -394,9 +399,11 @@ def evaluate(
         _check_fitted(embedder)
         shared_model = embedder
     elif fit_on == "task":
+        _check_fit_on_steps(embedder, fit_on, None)
         shared_model = None
     else:
         corpus = _corpus_texts(fit_on, data_home)
+        _check_fit_on_steps(embedder, fit_on, corpus)
         shared_model = clone(embedder).fit(corpus)
 
     def embed(texts: list[str]) -> np.ndarray:
@@ -523,6 +530,33 @@ def _corpus_texts(fit_on, data_home) -> list[str]:
     if not texts:
         raise ValueError("evaluate: the fit_on corpus has no texts.")
     return texts
+
+
+def _check_fit_on_steps(embedder, fit_on, corpus: list[str] | None) -> None:
+    """Refuse a :class:`FitOn` step whose corpus is not what ``fit_on`` says fits the steps."""
+    from ._fit_on import FitOn
+
+    params = embedder.get_params(deep=True) if hasattr(embedder, "get_params") else {}
+    for path, step in [("", embedder), *params.items()]:
+        if not isinstance(step, FitOn) or step.corpus is None:
+            continue
+        if corpus is not None and list(clone(step).fit_transform([])) == corpus:
+            continue  # the step's corpus is the fit_on corpus: the label tells the truth
+        where = f"step {path!r} of the embedder" if path else "the embedder"
+        raise ValueError(
+            f"evaluate: fit_on={_shown(fit_on)} contradicts {where}, "
+            f"FitOn(corpus={_shown(step.corpus)}), which fits "
+            "the later steps on its own corpus instead. Pass that corpus as fit_on, "
+            "fit_on='none' to use a fitted embedder as it is, or set "
+            f"{path + '__' if path else ''}corpus=None to fit on what fit_on says."
+        )
+
+
+def _shown(corpus) -> str:
+    """A corpus name or path as its repr, a sequence of texts by its length."""
+    if isinstance(corpus, (str, os.PathLike)):
+        return repr(os.fspath(corpus))
+    return f"<{len(corpus)} texts>"
 
 
 def _describe(embedder) -> str:

@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler, normalize
 
-from sklearn_sentemb import TokenPooler, TransformerFeaturizer, Whitening
+from sklearn_sentemb import FitOn, TokenPooler, TransformerFeaturizer, Whitening
 from sklearn_sentemb.datasets import load_classification, load_clustering, load_corpus, load_sts
 from sklearn_sentemb.evaluation import COLUMNS, FAMILIES, TASKS, evaluate, format_table, sts_summary
 from sklearn_sentemb.metrics import evaluate_clustering
@@ -358,6 +358,60 @@ def test_fit_on_named_corpus(data_home, small_home, tmp_path):
     assert set(results.fit_on) == {"wikitext103"}
     with pytest.raises(FileNotFoundError, match="fit_on='no-such-corpus'"):
         evaluate(pipe, tasks="stsb", data_home=tmp_path, fit_on="no-such-corpus")
+
+
+FIT_ON_CORPUS = [f"corpus sentence number {i}" for i in range(12)]
+
+
+def corpus_step_pipeline(corpus=FIT_ON_CORPUS):
+    """FitOn(corpus), a lookup and a recorded whitening, nested one pipeline down."""
+    return make_pipeline(make_pipeline(FitOn(corpus), Lookup(dim=4), RecordingWhitening()))
+
+
+@pytest.mark.parametrize(
+    ("step_corpus", "fit_on", "given", "own"),
+    [
+        (FIT_ON_CORPUS, "task", "'task'", "<12 texts>"),
+        ("wikitext103", "task", "'task'", "'wikitext103'"),
+        (FIT_ON_CORPUS, FIT_ON_CORPUS[:5], "<5 texts>", "<12 texts>"),
+        (FIT_ON_CORPUS[:5], FIT_ON_CORPUS, "<12 texts>", "<5 texts>"),
+    ],
+)
+def test_fit_on_contradicting_a_corpus_step_is_refused(step_corpus, fit_on, given, own):
+    FITTED_MEANS.clear()
+    with pytest.raises(ValueError) as info:
+        evaluate(
+            corpus_step_pipeline(step_corpus), tasks="stsb", data_home="bundled", fit_on=fit_on
+        )
+    message = str(info.value)
+    assert message.startswith(f"evaluate: fit_on={given} contradicts step 'pipeline__fiton'")
+    assert f"FitOn(corpus={own})" in message and "pipeline__fiton__corpus=None" in message
+    assert FITTED_MEANS == []  # refused before anything was fitted
+
+
+def test_fit_on_agreeing_with_a_corpus_step_is_labelled_by_that_corpus():
+    pairs, gold = load_sts("stsb", split="test", data_home="bundled", return_X_y=True)
+    by_hand = np.stack([lookup_vector(t, 4) for t in FIT_ON_CORPUS])
+    FITTED_MEANS.clear()
+    results = evaluate(
+        corpus_step_pipeline(), tasks="stsb", data_home="bundled", fit_on=list(FIT_ON_CORPUS)
+    )
+    np.testing.assert_allclose(FITTED_MEANS, [by_hand.mean(axis=0)], rtol=1e-12)
+    assert set(results.fit_on) == {"corpus (12 texts)"}
+
+    # A fitted pipeline used as it is ("none") is labelled so, whatever its FitOn holds.
+    fitted = corpus_step_pipeline().fit(["ignored: the corpus is used"])
+    as_given = evaluate(fitted, tasks="stsb", data_home="bundled", fit_on="none")
+    assert set(as_given.fit_on) == {"none"}
+    assert score_of(as_given, "stsb", "test") == score_of(results, "stsb", "test")
+
+    # FitOn() without a corpus passes the task's texts on: fit_on="task" tells the truth.
+    FITTED_MEANS.clear()
+    on_task = evaluate(corpus_step_pipeline(None), tasks="stsb", data_home="bundled")
+    unique = list(dict.fromkeys(pairs.ravel().tolist()))
+    expected = np.stack([lookup_vector(t, 4) for t in unique]).mean(axis=0)
+    np.testing.assert_allclose(FITTED_MEANS, [expected], rtol=1e-10)
+    assert set(on_task.fit_on) == {"task"}
 
 
 # -- clustering -----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from . import _tokens
+from ._tokens import ChunkedTokenEmbeddings
 from ._validation import check_texts, is_one_shot
 
 __all__ = ["TextStep"]
@@ -111,6 +113,13 @@ class TextStep(TransformerMixin, BaseEstimator):
     def _check_texts(self, X) -> list[str]:
         """The texts of ``X`` as a list of str (see ``check_texts``), errors naming the step."""
         return check_texts(X, type(self).__name__)
+
+    def _chunked(self, texts: list[str]) -> ChunkedTokenEmbeddings | None:
+        """More texts than a chunk: the lazy batch that ``transform`` returns instead of
+        token vectors (a pooler consumes it chunk by chunk); None otherwise."""
+        if len(texts) <= _tokens.CHUNK_SIZE:
+            return None
+        return ChunkedTokenEmbeddings(texts, self.transform, _tokens.CHUNK_SIZE)
 
     def _fitted_texts(self, X) -> list[str]:
         """What ``transform`` starts with: the step fitted (when it learns), its parameters

@@ -184,8 +184,12 @@ class TransformerFeaturizer(TextStep):
         Returns
         -------
         TokenEmbeddings
+            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
+            pooler consumes one chunk at a time.
         """
         texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
         loaded = self._load_model()
         layers = self._layer_indices(loaded.n_layers)
         if self.cache is False:

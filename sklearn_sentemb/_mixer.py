@@ -104,8 +104,12 @@ class TokenMixer(TextStep):
         Returns
         -------
         TokenEmbeddings
+            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
+            pooler consumes one chunk at a time.
         """
         texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
         a = self.first_.transform(texts)
         b = self.second_.transform(texts)
         _check_same_tokens(a, b, texts)

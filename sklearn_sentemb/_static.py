@@ -24,7 +24,7 @@ from ._base import TextStep
 from ._featurize import TransformerFeaturizer
 from ._models import DEFAULT_MODEL, load_model, load_tokenizer
 from ._tokenize import tokenize
-from ._tokens import TokenEmbeddings, TokenRole
+from ._tokens import TokenEmbeddings, TokenRole, iter_chunks
 
 __all__ = [
     "AveragedTokenEmbeddings",
@@ -35,8 +35,6 @@ __all__ = [
     "random_token_table",
 ]
 
-#: Texts per forward chunk while fitting `AveragedTokenEmbeddings` (bounds memory).
-_FIT_CHUNK = 256
 #: Rows drawn at a time for a random table (bounds the float64 scratch memory).
 _RANDOM_BLOCK = 4096
 #: Token string given to out-of-vocabulary words by ``WordVectors(oov="zero")``.
@@ -201,8 +199,12 @@ class RandomTokenEmbeddings(_TokenizerParams, TextStep):
         Returns
         -------
         TokenEmbeddings
+            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
+            pooler consumes one chunk at a time.
         """
         texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
         loaded = self._load_tokenizer()
         tokenized = self._tokenize(loaded.tokenizer, texts)
         return _gather(self._table(loaded), tokenized, loaded.vocabulary)
@@ -272,6 +274,8 @@ class InputTokenEmbeddings(_TokenizerParams, TextStep):
     def transform(self, X) -> TokenEmbeddings:
         """Token vectors of each text (see :meth:`RandomTokenEmbeddings.transform`)."""
         texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
         loaded = self._load_model()
         tokenized = self._tokenize(loaded.tokenizer, texts)
         return _gather(_input_embedding_matrix(loaded), tokenized, loaded.vocabulary)
@@ -315,7 +319,7 @@ class AveragedTokenEmbeddings(TextStep):
 
     Notes
     -----
-    The corpus goes through the featurizer in chunks of 256 texts, and sums
+    The corpus goes through the featurizer in chunks (``CHUNK_SIZE`` texts), and sums
     are kept in float64, so memory stays bounded by the table and one chunk
     (give the featurizer ``cache=False`` to keep a large corpus's hidden states
     out of the in-memory cache).
@@ -375,8 +379,7 @@ class AveragedTokenEmbeddings(TextStep):
         loaded = featurizer._load_model(step=step)
         inputs = _input_embedding_matrix(loaded)
         sums = counts = None
-        for start in range(0, len(texts), _FIT_CHUNK):
-            tokens = featurizer.transform(texts[start : start + _FIT_CHUNK])
+        for tokens in iter_chunks(featurizer.transform(texts)):  # one chunk in memory at a time
             if sums is None:
                 sums = np.zeros((len(inputs), tokens.dim), dtype=np.float64)
                 counts = np.zeros(len(inputs), dtype=np.int64)
@@ -414,8 +417,12 @@ class AveragedTokenEmbeddings(TextStep):
         Returns
         -------
         TokenEmbeddings
+            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
+            pooler consumes one chunk at a time.
         """
         texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
         featurizer = self.featurizer_
         loaded = load_tokenizer(
             featurizer.model,
@@ -578,8 +585,12 @@ class WordVectors(TextStep):
         Returns
         -------
         TokenEmbeddings
+            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
+            pooler consumes one chunk at a time.
         """
         texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
         findall = self._token_regex().findall
         if self.lowercase:
             words = [findall(text.lower()) for text in texts]

@@ -7,7 +7,11 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["ChunkedTokenEmbeddings", "TokenEmbeddings", "TokenRole", "iter_chunks"]
+__all__ = ["CHUNK_SIZE", "ChunkedTokenEmbeddings", "TokenEmbeddings", "TokenRole", "iter_chunks"]
+
+#: Texts per chunk: a token featurizer given more texts returns a `ChunkedTokenEmbeddings`,
+#: so that memory holds the token vectors of one chunk, whatever the number of texts.
+CHUNK_SIZE = 4096
 
 
 class TokenRole(IntEnum):

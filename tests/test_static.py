@@ -17,6 +17,7 @@ from sklearn_sentemb import (
     TransformerFeaturizer,
     WordVectors,
     _static,
+    _tokens,
     load_glove,
 )
 
@@ -214,7 +215,7 @@ def test_averaged_min_count_and_zero_fallback(tiny_bert):
 def test_averaged_accumulates_across_chunks(tiny_bert, monkeypatch):
     featurizer = TransformerFeaturizer(tiny_bert, cache=False)
     whole = AveragedTokenEmbeddings(featurizer).fit(CORPUS)
-    monkeypatch.setattr(_static, "_FIT_CHUNK", 2)
+    monkeypatch.setattr(_tokens, "CHUNK_SIZE", 2)
     chunked = AveragedTokenEmbeddings(featurizer).fit(CORPUS)
     np.testing.assert_array_equal(chunked.counts_, whole.counts_)
     np.testing.assert_allclose(chunked.table_, whole.table_, atol=1e-6)

@@ -89,3 +89,47 @@ def test_an_empty_chunked_batch_pools_to_no_rows(featurizer):
             ChunkedTokenEmbeddings(TEXTS, featurizer.transform, 2)
         ).shape == (7, 16)
         assert pooler.transform(empty).shape == (0, 16)
+
+
+def _featurizers(tiny_bert):
+    from sklearn_sentemb import (
+        AveragedTokenEmbeddings,
+        InputTokenEmbeddings,
+        TokenMixer,
+        TransformerFeaturizer,
+        WordVectors,
+    )
+
+    # batch_size=1: each text runs alone, so the vectors do not depend on batch padding and
+    # chunked and one-shot calls must agree exactly.
+    contextual = TransformerFeaturizer(tiny_bert, layers=[1, -1], batch_size=1, cache=False)
+    words = ["a", "man", "is", "playing", "guitar", "the", "cat", ".", ","]
+    return {
+        "contextual": contextual,
+        "random": RandomTokenEmbeddings(tiny_bert, dim=16),
+        "input": InputTokenEmbeddings(tiny_bert),
+        "avg": AveragedTokenEmbeddings(contextual, fallback="zero"),
+        "words": WordVectors(np.arange(len(words) * 4.0).reshape(-1, 4), words),
+        "mixer": TokenMixer(contextual, RandomTokenEmbeddings(tiny_bert, dim=32)),
+    }
+
+
+@pytest.mark.parametrize("name", ["contextual", "random", "input", "avg", "words", "mixer"])
+def test_featurizers_stream_more_texts_than_a_chunk(tiny_bert, monkeypatch, name):
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_sentemb import _tokens
+
+    featurizer = _featurizers(tiny_bert)[name]
+    texts = TEXTS * 2
+    poolers = [TokenPooler("mean", weighting="idf"), TokenPooler("max"), POOLERS[7]]
+    if name == "words":  # no special tokens nor vocabulary flags: plain exclusions
+        poolers = [TokenPooler("mean", weighting="sif", exclude=()), TokenPooler("max", exclude=())]
+    expected = [make_pipeline(clone(featurizer), p).fit_transform(texts) for p in poolers]
+    monkeypatch.setattr(_tokens, "CHUNK_SIZE", 3)
+    fitted = clone(featurizer).fit(texts)
+    assert isinstance(fitted.transform(texts), ChunkedTokenEmbeddings)
+    for pooler, one_shot in zip(poolers, expected):
+        streamed = make_pipeline(clone(featurizer), clone(pooler)).fit_transform(texts)
+        np.testing.assert_array_equal(streamed, one_shot)

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 
 from ._base import TextStep
 from ._cache import DiskCache, HiddenStateCache, recent_outputs
-from ._models import DEFAULT_MODEL, FORWARD_LOCK, first_input, layer_output, load_model
+from ._models import DEFAULT_MODEL, first_input, layer_output, load_model
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
 
@@ -383,7 +383,7 @@ class TransformerFeaturizer(TextStep):
         pad_id = next(
             (t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id) if t is not None), 0
         )
-        with FORWARD_LOCK, torch.inference_mode():
+        with loaded.lock, torch.inference_mode():
             for batch in batches:
                 lengths = [len(ids[i]) for i in batch]
                 width = max(lengths)

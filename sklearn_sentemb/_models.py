@@ -45,8 +45,6 @@ _NOT_MODEL_FILES = {"README.md", ".gitattributes"}
 
 _REGISTRY: dict[tuple, LoadedModel] = {}
 _LOCK = threading.Lock()
-# Held around every forward pass: hooks on a shared model must see only their own pass.
-FORWARD_LOCK = threading.RLock()
 
 
 @dataclass
@@ -61,6 +59,10 @@ class LoadedModel:
     vocabulary: Any  # token string of each id, an object array
     # (n_layers, layer_steps) found on loading, or why not: static steps need no layers.
     layers: Any = field(default=None, repr=False)
+    # Held around each forward pass of this model: the capturing hooks sit on the model's own
+    # layer modules, shared by every thread, so two passes at once would capture each other's
+    # states. Passes of different models run in parallel.
+    lock: Any = field(default_factory=threading.RLock, repr=False)
 
     @property
     def n_layers(self) -> int:
@@ -357,7 +359,7 @@ def _probe_layers(loaded):
             handles.append(module.register_forward_pre_hook(take_input(j), with_kwargs=True))
             handles.append(module.register_forward_hook(take_output(j)))
     try:
-        with FORWARD_LOCK, torch.inference_mode():
+        with loaded.lock, torch.inference_mode():
             out = model(
                 input_ids=input_ids,
                 attention_mask=torch.ones_like(input_ids),

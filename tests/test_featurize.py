@@ -305,3 +305,18 @@ def test_pickled_pipeline_whose_model_folder_is_gone(tiny_bert, tmp_path):
     clear_registry()
     with pytest.raises(ValueError, match=rf"TransformerFeaturizer: .*{path}.* does not exist"):
         pickle.loads(blob).transform(["a text"])
+
+
+def test_threads_share_a_model_safely_and_models_have_their_own_lock(tiny_bert, minilm_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn_sentemb._models import load_model
+
+    assert load_model(tiny_bert).lock is not load_model(minilm_path).lock
+    batches = [[f"text {i} of thread {t}" for i in range(20)] for t in range(4)]
+    featurizer = TransformerFeaturizer(tiny_bert, layers=[1, -1], cache=False, batch_size=4)
+    serial = [featurizer.transform(texts).values for texts in batches]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda texts: featurizer.transform(texts).values, batches))
+    for a, b in zip(threaded, serial):
+        np.testing.assert_array_equal(a, b)  # each pass captured its own hidden states

@@ -228,43 +228,149 @@ def _check_grid_keys(grid, pipe, name) -> None:
 
 # -- embed -------------------------------------------------------------------------------
 def _embed(args) -> int:
+    """Embed a file of any length, one chunk of lines at a time, into .npy or Parquet."""
     pipeline = _load_pipeline(args.pipeline)
     _set_run_options(pipeline, args, f"pipeline file {args.pipeline}")
     output = Path(args.output)
-    if output.suffix != ".npy":  # what np.save would do, so that the message tells the truth
+    if output.suffix not in (".npy", ".parquet"):  # what np.save would do: say the truth
         output = output.with_name(output.name + ".npy")
     output = _writable_file(output, "--output")
-    if args.input == "-":
-        name = "stdin"
-        stdin = sys.stdin
-        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
-    else:
-        path = Path(args.input)
-        if not path.is_file():
-            raise UsageError(f"input file {path} does not exist.")
-        name = f"input file {path}"
-        data = path.read_bytes()
-    texts = _read_texts(data, name)
-    embeddings = _as_matrix(pipeline.transform(texts), len(texts), args.pipeline)
-    np.save(output, embeddings)
-    print(
-        f"Wrote {embeddings.shape[0]} x {embeddings.shape[1]} embeddings to {output}",
-        file=sys.stderr,
-    )
+    with contextlib.ExitStack() as stack:
+        if args.input == "-":
+            name, path = "stdin", _spool_stdin(stack)
+        else:
+            path = Path(args.input)
+            if not path.is_file():
+                raise UsageError(f"input file {path} does not exist.")
+            name = f"input file {path}"
+        n_texts = _count_lines(path, name)
+        partial = output.with_name(output.name + ".partial")
+        writer = stack.enter_context(_EmbeddingWriter(partial, n_texts))
+        bar = stack.enter_context(_progress(n_texts, quiet=args.quiet))
+        for texts in _read_chunks(path, name):
+            writer.write(_as_matrix(pipeline.transform(texts), len(texts), args.pipeline))
+            bar.update(len(texts))
+    os.replace(partial, output)  # a complete file, or none
+    print(f"Wrote {n_texts} x {writer.dim} embeddings to {output}", file=sys.stderr)
     return 0
 
 
-def _read_texts(data: bytes, name: str) -> list[str]:
-    r"""One text per line of UTF-8 ``data``: lines end in "\n" or "\r\n"; none may be empty."""
-    if data.startswith(codecs.BOM_UTF8):
+def _spool_stdin(stack) -> Path:
+    """Copy stdin to a temporary file (read twice: to count the lines, then to embed)."""
+    import shutil
+    import tempfile
+
+    spool = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".txt"))
+    stdin = sys.stdin
+    if hasattr(stdin, "buffer"):
+        shutil.copyfileobj(stdin.buffer, spool)
+    else:  # a text stream without bytes beneath (e.g. replaced in tests)
+        spool.write(stdin.read().encode())
+    spool.flush()
+    return Path(spool.name)
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm.auto import tqdm
+
+    # A bar for long inputs only, on stderr, never with --quiet.
+    return tqdm(total=total, unit="text", desc="sentemb embed", disable=quiet or total < 5000)
+
+
+def _count_lines(path: Path, name: str) -> int:
+    """Lines of the file (a last line without a line break counts), read in blocks."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+            last = block[-1:]
+    n += last != b"\n"
+    if n == 0:
+        raise UsageError(f"{name} is empty; give one text per line.")
+    return n
+
+
+def _read_chunks(path: Path, name: str):
+    """The texts of each chunk of ``CHUNK_SIZE`` lines of the file, checked line by line."""
+    from ._tokens import CHUNK_SIZE
+
+    with open(path, "rb") as f:
+        first, lines = 1, []
+        for line in f:
+            lines.append(line)
+            if len(lines) == CHUNK_SIZE:
+                yield _read_texts(b"".join(lines), name, first)
+                first, lines = first + CHUNK_SIZE, []
+        if lines:
+            yield _read_texts(b"".join(lines), name, first)
+
+
+class _EmbeddingWriter:
+    """Rows written chunk by chunk: a memory-mapped .npy (its shape known from the line
+    count) or a Parquet file with one ``embedding`` column of fixed-size float32 lists."""
+
+    def __init__(self, path: Path, n_rows: int):
+        self.path, self.n_rows, self.dim, self.row = path, n_rows, None, 0
+        self.parquet = path.name.endswith(".parquet.partial")
+        self._out = None
+
+    def __enter__(self):
+        return self
+
+    def write(self, embeddings: np.ndarray) -> None:
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if self._out is None:
+            self.dim = embeddings.shape[1]
+            self._out = self._open()
+        if self.parquet:
+            import pyarrow as pa
+
+            column = pa.FixedSizeListArray.from_arrays(pa.array(embeddings.ravel()), self.dim)
+            self._out.write_table(pa.table({"embedding": column}))
+        else:
+            self._out[self.row : self.row + len(embeddings)] = embeddings
+        self.row += len(embeddings)
+
+    def _open(self):
+        if not self.parquet:
+            return np.lib.format.open_memmap(
+                self.path, mode="w+", dtype=np.float32, shape=(self.n_rows, self.dim)
+            )
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise UsageError("--output FILE.parquet needs pyarrow: pip install pyarrow") from None
+        schema = pa.schema([("embedding", pa.list_(pa.float32(), self.dim))])
+        return pq.ParquetWriter(self.path, schema)
+
+    def __exit__(self, exc_type, *_):
+        if self._out is not None:
+            if self.parquet:
+                self._out.close()
+            else:
+                self._out.flush()
+            self._out = None
+        if exc_type is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+        return False
+
+
+def _read_texts(data: bytes, name: str, first_line: int = 1) -> list[str]:
+    r"""One text per line of UTF-8 ``data``: lines end in "\n" or "\r\n"; none may be empty.
+
+    ``first_line`` is the number of ``data``'s first line in its file, for the messages.
+    """
+    if first_line == 1 and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     if b"\x00" in data:
-        lineno = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        lineno = data.count(b"\n", 0, data.index(b"\x00")) + first_line
         raise UsageError(f"{name}, line {lineno}: NUL byte; this is not a text file.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        lineno = data.count(b"\n", 0, exc.start) + 1
+        lineno = data.count(b"\n", 0, exc.start) + first_line
         raise UsageError(f"{name}, line {lineno}: not UTF-8 text ({exc.reason}).") from None
     lines = text.split("\n")
     if lines[-1] == "":
@@ -272,7 +378,7 @@ def _read_texts(data: bytes, name: str) -> list[str]:
     if not lines:
         raise UsageError(f"{name} is empty; give one text per line.")
     texts = [line[:-1] if line.endswith("\r") else line for line in lines]
-    for lineno, line in enumerate(texts, start=1):
+    for lineno, line in enumerate(texts, start=first_line):
         if not line.strip():
             raise UsageError(f"{name}, line {lineno} is empty; give one text per line.")
     return texts
@@ -497,16 +603,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser(
         "embed",
-        help="embed a text file (one text per line) or stdin into a .npy file",
+        help="embed a text file (one text per line) or stdin into a .npy or Parquet file",
         description="Embed each line of a UTF-8 text file (or of stdin, with '-') with a saved "
-        "pipeline and save the (n, d) array with numpy: row i is line i, so no line may be "
-        "empty.",
+        "pipeline and save the (n, d) float32 array: row i is line i, so no line may be "
+        "empty. The file is read and written a chunk of lines at a time, so memory stays "
+        "bounded whatever its length; the output appears only when complete.",
     )
     embed.add_argument("pipeline", help="a fitted pipeline saved with joblib")
     embed.add_argument("input", help="text file, one text per line, or - for stdin")
     embed.add_argument(
-        "-o", "--output", required=True, help="output .npy file ('.npy' is added if missing)"
+        "-o",
+        "--output",
+        required=True,
+        help="output file: .npy (numpy; '.npy' is added to other names) or .parquet (one "
+        "'embedding' column of fixed-size float32 lists)",
     )
+    embed.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_run_options(embed)
     embed.set_defaults(func=_embed)
 

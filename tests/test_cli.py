@@ -343,3 +343,62 @@ assert "matplotlib.pyplot" not in sys.modules
 
     image = matplotlib.image.imread(tmp_path / "h.png")
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+
+
+@pytest.fixture
+def static_pipeline(tiny_bert, tmp_path):
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_sentemb import RandomTokenEmbeddings, TokenPooler
+
+    pipe = make_pipeline(RandomTokenEmbeddings(tiny_bert, dim=8), TokenPooler("mean")).fit([])
+    path = tmp_path / "pipe.joblib"
+    joblib.dump(pipe, path)
+    return pipe, path
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".parquet"])
+def test_embed_streams_a_file_chunk_by_chunk(
+    static_pipeline, tmp_path, monkeypatch, capsys, suffix
+):
+    from sklearn_sentemb import _tokens
+
+    pipe, path = static_pipeline
+    texts = [f"line number {i} of a long file" for i in range(23)]
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_tokens, "CHUNK_SIZE", 5)  # five chunks of lines, the last of three
+    out = tmp_path / f"vectors{suffix}"
+    code, _, err = run_main(["embed", path, corpus, "-o", out, "--quiet"], capsys)
+    assert code == 0, err
+    assert err.strip() == f"Wrote 23 x 8 embeddings to {out}"
+    if suffix == ".npy":
+        got = np.load(out)
+    else:
+        import pyarrow.parquet as pq
+
+        got = np.stack(pq.read_table(out).column("embedding").to_numpy(zero_copy_only=False))
+    np.testing.assert_array_equal(got, pipe.transform(texts))
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_embed_names_the_bad_line_of_a_later_chunk_and_leaves_no_output(
+    static_pipeline, tmp_path, monkeypatch, capsys
+):
+    from sklearn_sentemb import _tokens
+
+    _, path = static_pipeline
+    lines = [f"text {i}" for i in range(12)]
+    lines[8] = "   "  # line 9
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_tokens, "CHUNK_SIZE", 4)
+    out = tmp_path / "vectors.npy"
+    code, _, err = run_main(["embed", path, corpus, "-o", out], capsys)
+    assert code == 2
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .endswith(f"input file {corpus}, line 9 is empty; give one text per line.")
+    )
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))

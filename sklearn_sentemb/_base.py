@@ -119,7 +119,8 @@ class TextStep(TransformerMixin, BaseEstimator):
         token vectors (a pooler consumes it chunk by chunk); None otherwise."""
         if len(texts) <= _tokens.CHUNK_SIZE:
             return None
-        return ChunkedTokenEmbeddings(texts, self.transform, _tokens.CHUNK_SIZE)
+        progress = getattr(self, "progress", "auto") is not False  # a long call: show a bar
+        return ChunkedTokenEmbeddings(texts, self.transform, _tokens.CHUNK_SIZE, progress)
 
     def _fitted_texts(self, X) -> list[str]:
         """What ``transform`` starts with: the step fitted (when it learns), its parameters

@@ -69,8 +69,10 @@ class TransformerFeaturizer(TextStep):
         or a ``joblib.Memory`` whose location is used, for a ``DiskCache`` with
         the default bound there): on disk as well, shared safely by worker
         processes; False: no caching.
-    progress : bool, default=False
-        Show a tqdm progress bar over forward batches.
+    progress : bool or "auto", default="auto"
+        Progress bars (tqdm's, a widget in notebooks): True, a bar over the forward
+        batches of every call; "auto", a bar only on long calls (more than
+        ``CHUNK_SIZE`` texts, which stream); False, none.
     revision : str, optional
         Branch, tag or commit of a hub model (not of a local folder).
     trust_remote_code : bool, default=False
@@ -127,7 +129,7 @@ class TransformerFeaturizer(TextStep):
             DiskCache,
             HasMethods(["cache"]),
         ],
-        "progress": ["boolean"],
+        "progress": ["boolean", StrOptions({"auto"})],
         "revision": [str, None],
         "trust_remote_code": ["boolean"],
         "token": [str, "boolean", None],
@@ -148,7 +150,7 @@ class TransformerFeaturizer(TextStep):
         device="auto",
         dtype=None,
         cache=None,
-        progress=False,
+        progress="auto",
         revision=None,
         trust_remote_code=False,
         token=None,
@@ -374,7 +376,7 @@ class TransformerFeaturizer(TextStep):
         order = np.argsort([-len(x) for x in ids], kind="stable")
         results: list = [None] * len(ids)
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        if self.progress:
+        if self.progress is True:
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, desc="TransformerFeaturizer", unit="batch", leave=False)

@@ -220,14 +220,17 @@ class ChunkedTokenEmbeddings:
         ``chunk_size`` texts.
     chunk_size : int
         Texts per chunk.
+    progress : bool, default=False
+        Show a tqdm progress bar over the texts while the chunks are made.
     """
 
-    __slots__ = ("texts", "featurize", "chunk_size")
+    __slots__ = ("texts", "featurize", "chunk_size", "progress")
 
-    def __init__(self, texts, featurize, chunk_size: int):
+    def __init__(self, texts, featurize, chunk_size: int, progress: bool = False):
         self.texts = texts
         self.featurize = featurize
         self.chunk_size = int(chunk_size)
+        self.progress = bool(progress)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -239,14 +242,19 @@ class ChunkedTokenEmbeddings:
         """The token vectors of each chunk of texts, in order (one empty chunk for no texts)."""
         if not self.texts:
             yield self.featurize([])
-        for start in range(0, len(self.texts), self.chunk_size):
-            yield self.featurize(self.texts[start : start + self.chunk_size])
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(self.texts), unit="text", disable=not self.progress) as bar:
+            for start in range(0, len(self.texts), self.chunk_size):
+                chunk = self.texts[start : start + self.chunk_size]
+                yield self.featurize(chunk)
+                bar.update(len(chunk))
 
     def __getitem__(self, index) -> ChunkedTokenEmbeddings:
         """Select texts by int, slice, integer array or boolean mask (lazily)."""
         positions = np.arange(len(self.texts))[index]
         texts = [self.texts[i] for i in np.atleast_1d(positions)]
-        return ChunkedTokenEmbeddings(texts, self.featurize, self.chunk_size)
+        return ChunkedTokenEmbeddings(texts, self.featurize, self.chunk_size, self.progress)
 
     def materialize(self) -> TokenEmbeddings:
         """All token vectors at once (memory grows with the number of texts)."""

@@ -133,3 +133,17 @@ def test_featurizers_stream_more_texts_than_a_chunk(tiny_bert, monkeypatch, name
     for pooler, one_shot in zip(poolers, expected):
         streamed = make_pipeline(clone(featurizer), clone(pooler)).fit_transform(texts)
         np.testing.assert_array_equal(streamed, one_shot)
+
+
+def test_long_calls_show_progress_and_short_ones_stay_quiet(tiny_bert, monkeypatch, capsys):
+    from sklearn_sentemb import TransformerFeaturizer, _tokens
+
+    pooler = TokenPooler("mean")
+    featurizer = TransformerFeaturizer(tiny_bert, cache=False)  # progress="auto"
+    pooler.fit_transform(featurizer.transform(TEXTS))
+    assert capsys.readouterr().err == ""  # short: quiet
+    monkeypatch.setattr(_tokens, "CHUNK_SIZE", 2)
+    pooler.fit_transform(featurizer.transform(TEXTS))
+    assert "7/7" in capsys.readouterr().err  # long (streamed): a bar over the texts
+    pooler.fit_transform(featurizer.set_params(progress=False).transform(TEXTS))
+    assert capsys.readouterr().err == ""  # asked to be quiet

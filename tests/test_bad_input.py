@@ -99,6 +99,90 @@ case(
     r"item 1 .*lone surrogate",
 )
 
+# FitOn passes texts on, but checks them first: the error names the step the input reached.
+for _name, _X, _exc, _what in BAD_TEXTS:
+    case(
+        f"FitOn-transform-{_name}",
+        lambda env, X=_X: _text_steps(env)["FitOn"].fit(["x"]).transform(X),
+        _exc,
+        rf"^FitOn: .*{_what}",
+    )
+
+
+def _from_missing_folder(env, call):
+    """``call(sklearn_sentemb, path)`` with the path of a model folder that does not exist."""
+    import sklearn_sentemb
+
+    return call(sklearn_sentemb, str(env.tmp_path / "gone"))
+
+
+# A static step that loads a model or tokenizer names itself, not the featurizer.
+for _step, _method, _call in [
+    ("RandomTokenEmbeddings", "transform", lambda se, m: se.RandomTokenEmbeddings(m).transform([])),
+    ("RandomTokenEmbeddings", "get_table", lambda se, m: se.RandomTokenEmbeddings(m).get_table()),
+    ("InputTokenEmbeddings", "transform", lambda se, m: se.InputTokenEmbeddings(m).transform([])),
+    ("InputTokenEmbeddings", "get_table", lambda se, m: se.InputTokenEmbeddings(m).get_table()),
+    (
+        "AveragedTokenEmbeddings",
+        "fit",
+        lambda se, m: se.AveragedTokenEmbeddings(se.TransformerFeaturizer(m)).fit(["a"]),
+    ),
+]:
+    case(
+        f"{_step}-{_method}-model-folder-gone",
+        lambda env, c=_call: _from_missing_folder(env, c),
+        ValueError,
+        rf"^{_step}: the model folder '.*gone' does not exist",
+    )
+
+
+def _averaged_with_device(env, device):
+    from sklearn_sentemb import AveragedTokenEmbeddings, TransformerFeaturizer
+
+    return AveragedTokenEmbeddings(TransformerFeaturizer(env.tiny_bert, device=device))
+
+
+case(
+    "AveragedTokenEmbeddings-featurizer-device",
+    lambda env: _averaged_with_device(env, "tpu").fit(["a"]),
+    ValueError,
+    r"^AveragedTokenEmbeddings: device='tpu' is not a torch device",
+)
+# Parameters set after fit are checked when transform reads them.
+case(
+    "WordVectors-token-pattern-after-fit",
+    lambda env: _text_steps(env)["WordVectors"].fit().set_params(token_pattern="(").transform([]),
+    ValueError,
+    r"^WordVectors: token_pattern is not a valid regex",
+)
+case(
+    "WordVectors-oov-after-fit",
+    lambda env: _text_steps(env)["WordVectors"].fit().set_params(oov="drop").transform(["a"]),
+    ValueError,
+    r"'oov' parameter of WordVectors must be a str among",
+)
+case(
+    "TextStep-set-output-unknown",
+    lambda env: _text_steps(env)["TransformerFeaturizer"].set_output(transform="numpy"),
+    ValueError,
+    r"^TransformerFeaturizer: set_output\(transform=...\) must be one of",
+)
+
+
+def test_word_vectors_oov_zero_set_after_fit_gives_the_oov_id(env):
+    words = _text_steps(env)["WordVectors"].fit()  # fitted with oov="skip"
+    tokens = words.set_params(oov="zero").transform(["b zzz a"])
+    assert tokens.token_ids.tolist() == [1, 3, 0]  # 3 = n_words, the out-of-vocabulary id
+    assert tokens.vocabulary[tokens.token_ids].tolist() == ["b", "[OOV]", "a"]
+    np.testing.assert_array_equal(tokens.values, [[0, 1, 0], [0, 0, 0], [1, 0, 0]])
+
+
+def test_fit_on_reads_a_generator_once_and_passes_its_texts_on(env):
+    step = _text_steps(env)["FitOn"].fit(["x"])
+    pairs = np.array([["a", "b"], ["c", ""]], dtype=object)
+    assert step.transform(t for t in ["a", "", "c"]) == ["a", "", "c"]
+    assert step.transform(pairs) is pairs  # pairs pass through for the featurizer to flatten
+
 
 def _recipe(name, env):
     from sklearn_sentemb.recipes import make_recipe
@@ -106,7 +190,7 @@ def _recipe(name, env):
     return make_recipe(name, model=env.tiny_bert, cache=False)
 
 
-@pytest.mark.parametrize("step", ["AveragedTokenEmbeddings", "TokenMixer"])
+@pytest.mark.parametrize("step", TEXT_STEPS)
 def test_a_generator_is_read_once_by_fit_transform(env, step):
     texts = ["A man plays a guitar.", "", "Someone plays music."]
     from_list = _text_steps(env)[step].fit_transform(texts)
@@ -1356,6 +1440,33 @@ def _grid(env, text):
     return _release(env, {"grid.json": text.encode()}) / "grid.json"
 
 
+def _embed_with(env, *options, pipeline=None):
+    """``sentemb embed`` of one text on stdin with extra ``options``."""
+    pipeline = pipeline or _fitted_pipeline(env)
+    return _sentemb(
+        "embed", pipeline, "-", "-o", env.tmp_path / "o.npy", *options, stdin=b"a text\n"
+    )
+
+
+def _static_pipeline(env):
+    """A fitted pipeline that runs no transformer: random token vectors, mean pooling."""
+    from sklearn.pipeline import Pipeline
+
+    from sklearn_sentemb import RandomTokenEmbeddings, TokenPooler
+
+    steps = [("tokens", RandomTokenEmbeddings(env.tiny_bert, dim=8)), ("pool", TokenPooler())]
+    return _dump(env, Pipeline(steps).fit(["a text"]), "static.joblib")
+
+
+def _stsb_line(score, i):
+    return f"main-captions\tMSRvid\t2012test\t{i:04d}\t{score}\tA man {i}.\tA woman {i}.\n"
+
+
+# STS-B whose dev scores are all 2.5 (the release's own range, so the loader takes them).
+CONSTANT_STSB = {
+    "stsb/sts-dev.csv": "".join(_stsb_line("2.500", i) for i in range(8)).encode(),
+    "stsb/sts-test.csv": "".join(_stsb_line(f"{i % 5}.000", i) for i in range(8)).encode(),
+}
 EMPTY_SICK = {"sick/SICK_trial.txt": b"", "sick/SICK_test_annotated.txt": b""}
 ERROR = r"^exit 2: sentemb {}: error: "
 
@@ -1561,6 +1672,44 @@ BAD_COMMANDS = [
         "unknown-command",
         lambda env: _sentemb("frobnicate"),
         r"^exit 2: sentemb: error: argument COMMAND: invalid choice: 'frobnicate'",
+    ),
+    (
+        "similarity-layers-as-a-comma-list",
+        lambda env: _sentemb("similarity", "--model", env.tiny_bert, "--layers", "1,-1", "a", "b"),
+        ERROR.format("similarity")
+        + r"argument --layers: '1,-1' is not a layer number .*: --layers 1 --layers -1 \(",
+    ),
+    (
+        "similarity-layer-out-of-range",
+        lambda env: _sentemb("similarity", "--model", env.tiny_bert, "--layers", 9, "a", "b"),
+        ERROR.format("similarity")
+        + r"TransformerFeaturizer: layer 9 is out of range for a model with 4 layers",
+    ),
+    (
+        "similarity-batch-size-zero",
+        lambda env: _sentemb("similarity", "--model", env.tiny_bert, "--batch-size", 0, "a"),
+        ERROR.format("similarity") + r"argument --batch-size: '0' is not an integer >= 1",
+    ),
+    (
+        "embed-dtype-unknown",
+        lambda env: _embed_with(env, "--dtype", "float64"),
+        ERROR.format("embed") + r"argument --dtype: invalid choice: 'float64'",
+    ),
+    (
+        "embed-device-unknown",
+        lambda env: _embed_with(env, "--device", "gpu0"),
+        ERROR.format("embed") + r"TransformerFeaturizer: device='gpu0' is not a torch device",
+    ),
+    (
+        "embed-device-for-a-pipeline-without-a-model",
+        lambda env: _embed_with(env, "--device", "cpu", pipeline=_static_pipeline(env)),
+        ERROR.format("embed")
+        + r"--device: pipeline file \S*static\.joblib runs no transformer model",
+    ),
+    (
+        "search-constant-dev-gold",
+        lambda env: _search(env, "--data-home", _release(env, CONSTANT_STSB), "--grid", "quick"),
+        ERROR.format("search") + r"search_sts: dev_gold is constant \(every score is 2\.5\)",
     ),
 ]
 for _name, _call, _match in BAD_COMMANDS:

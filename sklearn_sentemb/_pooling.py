@@ -232,7 +232,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 self.n_features_in_ = chunk.dim
                 return self._transform_batch(chunk)
 
-            return np.concatenate(list(_chunkwise(X, pool)))
+            return _stack(_chunkwise(X, pool), len(X))
         return self.fit(X, y).transform(X)
 
     def _fit_counts(self, chunk: TokenEmbeddings, learns: bool):
@@ -263,7 +263,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         X = _check_tokens(X, self)
         self._check_combination()
         if isinstance(X, ChunkedTokenEmbeddings):  # memory holds one chunk's token vectors
-            return np.concatenate(list(_chunkwise(X, self._transform_batch)))
+            return _stack(_chunkwise(X, self._transform_batch), len(X))
         return self._transform_batch(X)
 
     def _transform_batch(self, X: TokenEmbeddings) -> np.ndarray:
@@ -585,6 +585,18 @@ def _chunkwise(X, work):
                 f"{exc} (text numbers count within the chunk that starts at text {start})"
             ) from exc
         start += len(chunk)
+
+
+def _stack(pooled, n_texts: int) -> np.ndarray:
+    """The pooled chunks, in order, written into one (n_texts, dim) array as they come."""
+    out = None
+    start = 0
+    for block in pooled:
+        if out is None:
+            out = np.empty((n_texts, block.shape[1]), dtype=block.dtype)
+        out[start : start + len(block)] = block
+        start += len(block)
+    return out
 
 
 def _add_counts(total: np.ndarray, more: np.ndarray) -> np.ndarray:

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import sklearn
 from sklearn.decomposition import PCA
-from sklearn.utils.fixes import parse_version
 from threadpoolctl import threadpool_limits
 
 __all__ = ["fit_pca", "single_threaded_blas", "unit_scaled"]
-
-# "covariance_eigh" (scikit-learn >= 1.5) eigen-decomposes the d x d covariance: much faster
-# than an SVD of the data when n_samples >> n_features, and exact (unlike "randomized").
-_HAS_COVARIANCE_EIGH = parse_version(sklearn.__version__).release >= (1, 5)
 
 
 def unit_scaled(X: np.ndarray) -> tuple[np.ndarray, int]:
@@ -35,10 +29,9 @@ def fit_pca(X: np.ndarray, n_components: int) -> tuple[PCA, int]:
     """
     data, exponent = unit_scaled(X)
     n_samples, n_features = X.shape
-    if _HAS_COVARIANCE_EIGH and n_samples >= n_features:
-        solver = "covariance_eigh"
-    else:
-        solver = "full"
+    # "covariance_eigh" eigen-decomposes the d x d covariance: much faster than an SVD of the
+    # data when n_samples >> n_features, and exact (unlike "randomized").
+    solver = "covariance_eigh" if n_samples >= n_features else "full"
     # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
     # which is harmless for us (we do not use it).
     with np.errstate(divide="ignore", invalid="ignore"), single_threaded_blas():

@@ -75,16 +75,50 @@ def _finite_output(estimator, Z: np.ndarray) -> np.ndarray:
     return Z
 
 
-def _check_n_components(estimator: BaseEstimator, n_components: int, X: np.ndarray) -> None:
-    max_components = min(X.shape)
-    if n_components > max_components:
-        raise ValueError(
-            f"{type(estimator).__name__}: n_components={n_components} must be at most "
-            f"min(n_samples, n_features)={max_components} for X of shape {X.shape}."
-        )
+class _Refiner(TransformerMixin, BaseEstimator):
+    """What every refiner here shares: float input checked with errors naming the step, the
+    input dtype kept, and a ``transform`` whose overflow is reported rather than returned."""
+
+    def _fit_input(self, X, n_components, **kwargs) -> tuple[np.ndarray, int]:
+        """Validated training data (``kwargs`` go to ``validate_data``) and the number of
+        directions to keep, checked against its shape (None: ``min(n_samples, n_features)``)."""
+        X = _validate(self, X, **kwargs)
+        max_components = min(X.shape)
+        if n_components is None:
+            return X, max_components
+        if n_components > max_components:
+            raise ValueError(
+                f"{type(self).__name__}: n_components={n_components} must be at most "
+                f"min(n_samples, n_features)={max_components} for X of shape {X.shape}."
+            )
+        return X, n_components
+
+    def _refine(self, X) -> np.ndarray:
+        """``transform``: ``self._apply`` to the checked ``X``, in its dtype."""
+        check_is_fitted(self)
+        X = _validate(self, X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            Z = self._apply(X)
+        return _finite_output(self, Z)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
 
-class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _DirectionRemoval(OneToOneFeatureMixin, _Refiner):
+    """A refiner that removes the projection on ``n_components`` learned directions."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, n_components=1):
+        self.n_components = n_components
+
+
+class Whitening(ClassNamePrefixFeaturesOutMixin, _Refiner):
     """Whiten embeddings: centre them and give them an identity covariance.
 
     This is BERT-whitening (Su et al., 2021): with the mean ``mu`` and the eigen-decomposition
@@ -194,10 +228,7 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self : Whitening
             The fitted transformer.
         """
-        X = _validate(self, X, ensure_min_samples=2)
-        n_components = min(X.shape) if self.n_components is None else self.n_components
-        _check_n_components(self, n_components, X)
-
+        X, n_components = self._fit_input(X, self.n_components, ensure_min_samples=2)
         n_samples = X.shape[0]
         pca, exponent = fit_pca(X, n_components)
         # PCA's variances are unbiased (divided by n - 1); whitening uses the population one.
@@ -235,11 +266,10 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X_new : ndarray of shape (n_samples, n_components_) or (n_samples, n_features)
             Whitened embeddings; ``n_features`` columns for ``method="zca"``.
         """
-        check_is_fitted(self)
-        X = _validate(self, X, reset=False)
-        with np.errstate(over="ignore", invalid="ignore"):
-            Z = (X - self.mean_.astype(X.dtype)) @ self.whitening_matrix_.astype(X.dtype)
-        return _finite_output(self, Z)
+        return self._refine(X)
+
+    def _apply(self, X):
+        return (X - self.mean_.astype(X.dtype)) @ self.whitening_matrix_.astype(X.dtype)
 
     @property
     def _n_features_out(self):
@@ -263,13 +293,8 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             return _check_feature_names_in(self, input_features)
         return super().get_feature_names_out(input_features)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
-
-class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class AllButTheTop(_DirectionRemoval):
     """Remove the mean and the top principal directions ("all-but-the-top").
 
     Mu & Viswanath (2018): a few dominating directions, shared by all embeddings, carry
@@ -323,13 +348,6 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, n_components=1):
-        self.n_components = n_components
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the mean and the top principal directions of ``X``.
@@ -346,9 +364,8 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : AllButTheTop
             The fitted transformer.
         """
-        X = _validate(self, X, ensure_min_samples=2)
-        _check_n_components(self, self.n_components, X)
-        pca, exponent = fit_pca(X, self.n_components)
+        X, n_components = self._fit_input(X, self.n_components, ensure_min_samples=2)
+        pca, exponent = fit_pca(X, n_components)
         self.explained_variance_ = _unscale(
             self, pca.explained_variance_, 2 * exponent, X, "variances"
         )
@@ -369,20 +386,13 @@ class AllButTheTop(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_new : ndarray of shape (n_samples, n_features)
             Post-processed embeddings.
         """
-        check_is_fitted(self)
-        X = _validate(self, X, reset=False)
-        with np.errstate(over="ignore", invalid="ignore"):
-            centred = X - self.mean_.astype(X.dtype)
-            Z = _remove_directions(centred, self.components_.astype(X.dtype))
-        return _finite_output(self, Z)
+        return self._refine(X)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _apply(self, X):
+        return _remove_directions(X - self.mean_.astype(X.dtype), self.components_.astype(X.dtype))
 
 
-class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class CommonComponentRemoval(_DirectionRemoval):
     """Remove the common component(s): the top singular directions of the uncentred data.
 
     The post-processing of SIF embeddings (Arora et al., 2017): a row ``x`` becomes
@@ -434,13 +444,6 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     True
     """
 
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, n_components=1):
-        self.n_components = n_components
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the top right singular vectors of ``X``.
@@ -457,16 +460,13 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         self : CommonComponentRemoval
             The fitted transformer.
         """
-        X = _validate(self, X)
-        _check_n_components(self, self.n_components, X)
+        X, n_components = self._fit_input(X, self.n_components)
         scaled, exponent = unit_scaled(X)
         with single_threaded_blas():
             u, s, vt = scipy.linalg.svd(scaled, full_matrices=False)
         u, vt = svd_flip(u, vt, u_based_decision=False)
-        self.singular_values_ = _unscale(
-            self, s[: self.n_components], exponent, X, "singular values"
-        )
-        self.components_ = vt[: self.n_components].astype(X.dtype)
+        self.singular_values_ = _unscale(self, s[:n_components], exponent, X, "singular values")
+        self.components_ = vt[:n_components].astype(X.dtype)
         return self
 
     def transform(self, X):
@@ -482,16 +482,10 @@ class CommonComponentRemoval(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         X_new : ndarray of shape (n_samples, n_features)
             Post-processed embeddings.
         """
-        check_is_fitted(self)
-        X = _validate(self, X, reset=False)
-        with np.errstate(over="ignore", invalid="ignore"):
-            Z = _remove_directions(X, self.components_.astype(X.dtype))
-        return _finite_output(self, Z)
+        return self._refine(X)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _apply(self, X):
+        return _remove_directions(X, self.components_.astype(X.dtype))
 
 
 def _remove_directions(X: np.ndarray, directions: np.ndarray) -> np.ndarray:

@@ -20,8 +20,8 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import TextStep
-from ._featurize import TransformerFeaturizer
+from . import _tokens
+from ._featurize import TransformerFeaturizer, _TokenFeaturizer
 from ._models import DEFAULT_MODEL, load_model, load_tokenizer
 from ._tokenize import tokenize
 from ._tokens import TokenEmbeddings, TokenRole, iter_chunks
@@ -35,6 +35,8 @@ __all__ = [
     "random_token_table",
 ]
 
+#: Texts per featurizer call while fitting `AveragedTokenEmbeddings` (bounds memory).
+_FIT_CHUNK = 256
 #: Rows drawn at a time for a random table (bounds the float64 scratch memory).
 _RANDOM_BLOCK = 4096
 #: Token string given to out-of-vocabulary words by ``WordVectors(oov="zero")``.
@@ -89,22 +91,31 @@ def random_token_table(vocab_size, dim, distribution="normal", random_state=0) -
     return _cached_random_table(int(vocab_size), int(dim), str(distribution), int(random_state))
 
 
-class _TokenizerParams:
-    """Tokenisation shared by the random and input-embedding featurizers."""
+class _VocabularyTable(_TokenFeaturizer):
+    """A fixed table of one vector per id of a tokenizer (random, or a model's input
+    embeddings): a subclass writes ``_load()``, the tokenizer or model it reads, and
+    ``_table(loaded)``."""
 
-    def _tokenize(self, tokenizer, texts):
-        return tokenize(
-            tokenizer,
+    def get_table(self) -> np.ndarray:
+        """The (vocab_size, dim) float32 table; row ``i`` is the vector of token id ``i``."""
+        self._validate_params()
+        return self._table(self._load())
+
+    def _embed(self, texts) -> TokenEmbeddings:
+        loaded = self._load()
+        tokenized = tokenize(
+            loaded.tokenizer,
             texts,
             template=self.template,
             max_length=self.max_length,
             add_special_tokens=self.add_special_tokens,
             step=type(self).__name__,
         )
+        return _gather(self._table(loaded), tokenized, loaded.vocabulary)
 
 
 # -- random --------------------------------------------------------------------------------
-class RandomTokenEmbeddings(_TokenizerParams, TextStep):
+class RandomTokenEmbeddings(_VocabularyTable):
     """A fixed random vector for each vocabulary id of a tokenizer.
 
     The baseline of embeddings that know nothing: sentence vectors then
@@ -183,43 +194,17 @@ class RandomTokenEmbeddings(_TokenizerParams, TextStep):
         self.template = template
         self.max_length = max_length
 
-    def get_table(self) -> np.ndarray:
-        """The (vocab_size, dim) float32 table, read-only; row ``i`` is token id ``i``."""
-        self._validate_params()
-        return self._table(self._load_tokenizer())
-
-    def transform(self, X) -> TokenEmbeddings:
-        """Token vectors of each text.
-
-        Parameters
-        ----------
-        X : sequence of str, or array-like of shape (n_pairs, 2)
-            Texts; pairs are flattened row-major.
-
-        Returns
-        -------
-        TokenEmbeddings
-            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
-            pooler consumes one chunk at a time.
-        """
-        texts = self._fitted_texts(X)
-        if (chunked := self._chunked(texts)) is not None:
-            return chunked
-        loaded = self._load_tokenizer()
-        tokenized = self._tokenize(loaded.tokenizer, texts)
-        return _gather(self._table(loaded), tokenized, loaded.vocabulary)
-
-    def _load_tokenizer(self):
+    def _load(self):
         return load_tokenizer(self.tokenizer, step=type(self).__name__)
 
-    def _table(self, loaded):
+    def _table(self, loaded):  # read-only
         return random_token_table(
             len(loaded.vocabulary), self.dim, self.distribution, self.random_state
         )
 
 
 # -- input embeddings ----------------------------------------------------------------
-class InputTokenEmbeddings(_TokenizerParams, TextStep):
+class InputTokenEmbeddings(_VocabularyTable):
     """Rows of a model's input token-embedding matrix (no forward pass).
 
     The vectors are ``model.get_input_embeddings().weight[ids]``: the word
@@ -266,26 +251,15 @@ class InputTokenEmbeddings(_TokenizerParams, TextStep):
         self.template = template
         self.max_length = max_length
 
-    def get_table(self) -> np.ndarray:
-        """The (vocab_size, hidden_size) float32 input-embedding matrix."""
-        self._validate_params()
-        return _input_embedding_matrix(self._load_model())
-
-    def transform(self, X) -> TokenEmbeddings:
-        """Token vectors of each text (see :meth:`RandomTokenEmbeddings.transform`)."""
-        texts = self._fitted_texts(X)
-        if (chunked := self._chunked(texts)) is not None:
-            return chunked
-        loaded = self._load_model()
-        tokenized = self._tokenize(loaded.tokenizer, texts)
-        return _gather(_input_embedding_matrix(loaded), tokenized, loaded.vocabulary)
-
-    def _load_model(self):
+    def _load(self):
         return load_model(self.model, "cpu", step=type(self).__name__)
+
+    def _table(self, loaded):  # (vocab_size, hidden_size)
+        return _input_embedding_matrix(loaded)
 
 
 # -- averaged contextual vectors ("Avg.") ------------------------------------------------
-class AveragedTokenEmbeddings(TextStep):
+class AveragedTokenEmbeddings(_TokenFeaturizer):
     """Each vocabulary token's contextual vector averaged over a corpus ("Avg.").
 
     ``fit(corpus)`` runs ``featurizer`` over the corpus and averages, for each
@@ -319,7 +293,7 @@ class AveragedTokenEmbeddings(TextStep):
 
     Notes
     -----
-    The corpus goes through the featurizer in chunks (``CHUNK_SIZE`` texts), and sums
+    The corpus goes through the featurizer in chunks of 256 texts, and sums
     are kept in float64, so memory stays bounded by the table and one chunk
     (give the featurizer ``cache=False`` to keep a large corpus's hidden states
     out of the in-memory cache).
@@ -379,7 +353,7 @@ class AveragedTokenEmbeddings(TextStep):
         loaded = featurizer._load_model(step=step)
         inputs = _input_embedding_matrix(loaded)
         sums = counts = None
-        for tokens in iter_chunks(featurizer.transform(texts)):  # one chunk in memory at a time
+        for tokens in _corpus_chunks(featurizer, texts):  # one chunk in memory at a time
             if sums is None:
                 sums = np.zeros((len(inputs), tokens.dim), dtype=np.float64)
                 counts = np.zeros(len(inputs), dtype=np.int64)
@@ -406,32 +380,10 @@ class AveragedTokenEmbeddings(TextStep):
         check_is_fitted(self)
         return self.table_
 
-    def transform(self, X) -> TokenEmbeddings:
-        """Token vectors of each text, rows of ``table_``.
-
-        Parameters
-        ----------
-        X : sequence of str, or array-like of shape (n_pairs, 2)
-            Texts; pairs are flattened row-major.
-
-        Returns
-        -------
-        TokenEmbeddings
-            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
-            pooler consumes one chunk at a time.
-        """
-        texts = self._fitted_texts(X)
-        if (chunked := self._chunked(texts)) is not None:
-            return chunked
+    def _embed(self, texts) -> TokenEmbeddings:
+        """Rows of ``table_`` for the tokens of ``texts``, tokenised as the featurizer does."""
         featurizer = self.featurizer_
-        loaded = load_tokenizer(
-            featurizer.model,
-            revision=featurizer.revision,
-            trust_remote_code=featurizer.trust_remote_code,
-            token=featurizer.token,
-            cache_dir=featurizer.cache_dir,
-            step=type(self).__name__,
-        )
+        loaded = featurizer._load_tokenizer(step=type(self).__name__)
         tokenized = tokenize(
             loaded.tokenizer,
             texts,
@@ -441,6 +393,19 @@ class AveragedTokenEmbeddings(TextStep):
             step=type(self).__name__,
         )
         return _gather(self.table_, tokenized, loaded.vocabulary)
+
+
+def _corpus_chunks(featurizer, texts):
+    """The featurizer's token vectors of ``texts``, ``_FIT_CHUNK`` texts per call (each call's
+    length-sorted batches are then those of any earlier fit), with a bar on a long corpus."""
+    from tqdm.auto import tqdm
+
+    quiet = featurizer.progress is False or len(texts) <= _tokens.CHUNK_SIZE
+    with tqdm(total=len(texts), unit="text", desc="AveragedTokenEmbeddings", disable=quiet) as bar:
+        for start in range(0, len(texts), _FIT_CHUNK):
+            chunk = texts[start : start + _FIT_CHUNK]
+            yield from iter_chunks(featurizer.transform(chunk))
+            bar.update(len(chunk))
 
 
 def _accumulate(sums, counts, ids, values):
@@ -456,7 +421,7 @@ def _accumulate(sums, counts, ids, values):
 
 
 # -- word vectors ----------------------------------------------------------------------
-class WordVectors(TextStep):
+class WordVectors(_TokenFeaturizer):
     """Static word vectors (GloVe-style) with a regular-expression word tokeniser.
 
     Each text is lowercased (optionally) and cut into words with
@@ -574,23 +539,8 @@ class WordVectors(TextStep):
         self.vocabulary_ = vocabulary
         return self
 
-    def transform(self, X) -> TokenEmbeddings:
-        """Word vectors of each text.
-
-        Parameters
-        ----------
-        X : sequence of str, or array-like of shape (n_pairs, 2)
-            Texts; pairs are flattened row-major.
-
-        Returns
-        -------
-        TokenEmbeddings
-            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
-            pooler consumes one chunk at a time.
-        """
-        texts = self._fitted_texts(X)
-        if (chunked := self._chunked(texts)) is not None:
-            return chunked
+    def _embed(self, texts) -> TokenEmbeddings:
+        """Word vectors of ``texts``."""
         findall = self._token_regex().findall
         if self.lowercase:
             words = [findall(text.lower()) for text in texts]

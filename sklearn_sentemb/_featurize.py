@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 
 from ._base import TextStep
 from ._cache import DiskCache, HiddenStateCache, recent_outputs
-from ._models import DEFAULT_MODEL, first_input, layer_output, load_model
+from ._models import DEFAULT_MODEL, first_input, layer_output, load_model, load_tokenizer
 from ._tokenize import resolve_template, tokenize
 from ._tokens import TokenEmbeddings
 
@@ -26,7 +26,35 @@ class _StopForward(Exception):
     """Raised by a hook once the deepest requested layer has run."""
 
 
-class TransformerFeaturizer(TextStep):
+class _TokenFeaturizer(TextStep):
+    """A text step whose output is token vectors: the featurizers and the token mixer.
+
+    ``transform`` checks the texts and streams more than ``CHUNK_SIZE`` of them as a
+    ``ChunkedTokenEmbeddings``; a subclass writes ``_embed(texts)``, the token vectors of at
+    most one chunk of checked texts.
+    """
+
+    def transform(self, X) -> TokenEmbeddings:
+        """Token vectors of each text.
+
+        Parameters
+        ----------
+        X : sequence of str, or array-like of shape (n_pairs, 2)
+            Texts; pairs are flattened row-major (see ``check_texts``).
+
+        Returns
+        -------
+        TokenEmbeddings
+            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
+            pooler consumes one chunk at a time.
+        """
+        texts = self._fitted_texts(X)
+        if (chunked := self._chunked(texts)) is not None:
+            return chunked
+        return self._embed(texts)
+
+
+class TransformerFeaturizer(_TokenFeaturizer):
     """Token vectors from chosen hidden layers of a pretrained encoder.
 
     ``fit`` learns nothing; ``transform(texts)`` returns :class:`TokenEmbeddings`
@@ -175,45 +203,6 @@ class TransformerFeaturizer(TextStep):
         self.model_kwargs = model_kwargs
 
     # -- public ------------------------------------------------------------------
-    def transform(self, X) -> TokenEmbeddings:
-        """Token vectors of each text.
-
-        Parameters
-        ----------
-        X : sequence of str, or array-like of shape (n_pairs, 2)
-            Texts; pairs are flattened row-major (see ``check_texts``).
-
-        Returns
-        -------
-        TokenEmbeddings
-            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
-            pooler consumes one chunk at a time.
-        """
-        texts = self._fitted_texts(X)
-        if (chunked := self._chunked(texts)) is not None:
-            return chunked
-        loaded = self._load_model()
-        layers = self._layer_indices(loaded.n_layers)
-        if self.cache is False:
-            return self._transform(texts, loaded, layers)
-        memo_key = (
-            self._config_key(loaded),
-            tuple(layers),
-            self.layer_combination,
-            hashlib.blake2b(json.dumps(texts).encode(), digest_size=16).digest(),
-            self._cache_store().location,  # a disk cache given must end up holding the texts
-        )
-        tokens = recent_outputs.get(memo_key)
-        if tokens is None:
-            tokens = self._transform(texts, loaded, layers)
-            tokens.values.flags.writeable = False  # shared by later calls: never modify it
-            recent_outputs.put(memo_key, tokens)
-        elif len(tokens) and tokens.lengths.max() >= self._resolved_max_length(loaded):
-            # Some text may have been cut: tokenise again so that truncation warns or raises
-            # as it did (or would have) the first time.
-            self._tokenize(loaded, texts)
-        return tokens
-
     def get_max_length(self) -> int:
         """Most tokens per sequence: ``max_length``, or else the model's own limit.
 
@@ -236,6 +225,30 @@ class TransformerFeaturizer(TextStep):
         self._validate_params()
         return self._resolved_max_length(self._load_model())
 
+    def _embed(self, texts) -> TokenEmbeddings:
+        """Token vectors of ``texts``, through the memo of recent outputs unless ``cache=False``."""
+        loaded = self._load_model()
+        layers = self._layer_indices(loaded.n_layers)
+        if self.cache is False:
+            return self._compute(texts, loaded, layers)
+        memo_key = (
+            self._config_key(loaded),
+            tuple(layers),
+            self.layer_combination,
+            hashlib.blake2b(json.dumps(texts).encode(), digest_size=16).digest(),
+            self._cache_store().location,  # a disk cache given must end up holding the texts
+        )
+        tokens = recent_outputs.get(memo_key)
+        if tokens is None:
+            tokens = self._compute(texts, loaded, layers)
+            tokens.values.flags.writeable = False  # shared by later calls: never modify it
+            recent_outputs.put(memo_key, tokens)
+        elif len(tokens) and tokens.lengths.max() >= self._resolved_max_length(loaded):
+            # Some text may have been cut: tokenise again so that truncation warns or raises
+            # as it did (or would have) the first time.
+            self._tokenize(loaded, texts)
+        return tokens
+
     def _load_model(self, step=None):
         """The model, loaded with this featurizer's options; errors name ``step`` (default:
         this class)."""
@@ -251,6 +264,17 @@ class TransformerFeaturizer(TextStep):
             step=step or type(self).__name__,
         )
 
+    def _load_tokenizer(self, step):
+        """Only the tokenizer, loaded with this featurizer's options; errors name ``step``."""
+        return load_tokenizer(
+            self.model,
+            revision=self.revision,
+            trust_remote_code=self.trust_remote_code,
+            token=self.token,
+            cache_dir=self.cache_dir,
+            step=step,
+        )
+
     def _tokenize(self, loaded, texts):
         return tokenize(
             loaded.tokenizer,
@@ -260,7 +284,7 @@ class TransformerFeaturizer(TextStep):
             truncation=self.truncation,
         )
 
-    def _transform(self, texts, loaded, layers) -> TokenEmbeddings:
+    def _compute(self, texts, loaded, layers) -> TokenEmbeddings:
         # All texts are tokenised (not only distinct ones), so that messages name the
         # caller's item; each distinct text runs once.
         tokenized = self._tokenize(loaded, texts)

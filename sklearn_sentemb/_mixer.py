@@ -8,13 +8,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._base import TextStep
+from ._featurize import _TokenFeaturizer
 from ._tokens import TokenEmbeddings
 
 __all__ = ["TokenMixer"]
 
 
-class TokenMixer(TextStep):
+class TokenMixer(_TokenFeaturizer):
     """Combine the token vectors of two featurizers that tokenise alike.
 
     Both featurizers are fitted and run on the same texts; their outputs must
@@ -93,23 +93,8 @@ class TokenMixer(TextStep):
         self.second_ = clone(self.second).fit(texts, y)
         return self
 
-    def transform(self, X) -> TokenEmbeddings:
-        """Mixed token vectors of each text.
-
-        Parameters
-        ----------
-        X : sequence of str, or array-like of shape (n_pairs, 2)
-            Texts; pairs are flattened row-major.
-
-        Returns
-        -------
-        TokenEmbeddings
-            Or, for more than ``CHUNK_SIZE`` texts, a ``ChunkedTokenEmbeddings`` that a
-            pooler consumes one chunk at a time.
-        """
-        texts = self._fitted_texts(X)
-        if (chunked := self._chunked(texts)) is not None:
-            return chunked
+    def _embed(self, texts) -> TokenEmbeddings:
+        """Mixed token vectors of ``texts``."""
         a = self.first_.transform(texts)
         b = self.second_.transform(texts)
         _check_same_tokens(a, b, texts)

@@ -32,30 +32,13 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn_sentemb import TokenPooler, TransformerFeaturizer  # noqa: E402
 from sklearn_sentemb.evaluation import TASKS, evaluate, format_table  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from senteval_reference import CONVENTIONS, SENTEVAL_REFERENCE  # noqa: E402
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
-# ../shared/data/REFERENCE.md: SentEval (commit 5d6dc117) Spearman x 100 of cosine.
-# Yearly tasks: (mean, wmean, all); STS-B and SICK-R: test split.
-REFERENCE = {
-    "minilm": {
-        "sts12": (70.00, 71.06, 72.37),
-        "sts13": (74.46, 78.97, 80.60),
-        "sts14": (75.94, 77.23, 75.60),
-        "sts15": (83.40, 83.84, 85.39),
-        "stsb": 82.03,
-        "sickr": 77.15,
-    },
-    "random": {
-        "sts12": (47.04, 46.65, 34.66),
-        "sts13": (39.26, 47.81, 48.94),
-        "sts14": (56.32, 56.78, 48.26),
-        "sts15": (58.89, 61.31, 61.68),
-        "stsb": 46.53,
-        "sickr": 54.26,
-    },
-}
-CONVENTIONS = ("mean", "wmean", "all")
+REFERENCE = SENTEVAL_REFERENCE
 
 
 class RandomMean(TransformerMixin, BaseEstimator):

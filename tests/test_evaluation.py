@@ -16,6 +16,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler, normalize
 
+from benchmarks.senteval_reference import SENTEVAL_REFERENCE
 from sklearn_sentemb import FitOn, TokenPooler, TransformerFeaturizer, Whitening
 from sklearn_sentemb.datasets import load_classification, load_clustering, load_corpus, load_sts
 from sklearn_sentemb.evaluation import COLUMNS, FAMILIES, TASKS, evaluate, format_table, sts_summary
@@ -23,15 +24,8 @@ from sklearn_sentemb.metrics import evaluate_clustering
 
 # ../shared/data/REFERENCE.md: the original SentEval toolkit, Spearman x 100 of cosine.
 # Yearly tasks: (mean, wmean, all); STS-B and SICK-R: their test split.
-RANDOM_MEAN_REFERENCE = {
-    "sts12": (47.04, 46.65, 34.66),
-    "sts13": (39.26, 47.81, 48.94),
-    "sts14": (56.32, 56.78, 48.26),
-    "sts15": (58.89, 61.31, 61.68),
-    "stsb": 46.53,
-    "sickr": 54.26,
-}
-MINILM_MEAN_REFERENCE = {"stsb": 82.03, "sickr": 77.15}
+RANDOM_MEAN_REFERENCE = SENTEVAL_REFERENCE["random"]
+MINILM_MEAN_REFERENCE = {t: SENTEVAL_REFERENCE["minilm"][t] for t in ("stsb", "sickr")}
 TOLERANCE = 0.1  # points of Spearman x 100
 
 

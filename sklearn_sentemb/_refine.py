@@ -114,8 +114,16 @@ class _DirectionRemoval(OneToOneFeatureMixin, _Refiner):
         "n_components": [Interval(Integral, 1, None, closed="left")],
     }
 
+    #: Whether ``mean_`` is subtracted before the directions are removed.
+    _centres = False
+
     def __init__(self, n_components=1):
         self.n_components = n_components
+
+    def _apply(self, X):
+        if self._centres:
+            X = X - self.mean_.astype(X.dtype)
+        return _remove_directions(X, self.components_.astype(X.dtype))
 
 
 class Whitening(ClassNamePrefixFeaturesOutMixin, _Refiner):
@@ -348,6 +356,8 @@ class AllButTheTop(_DirectionRemoval):
     True
     """
 
+    _centres = True
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the mean and the top principal directions of ``X``.
@@ -387,9 +397,6 @@ class AllButTheTop(_DirectionRemoval):
             Post-processed embeddings.
         """
         return self._refine(X)
-
-    def _apply(self, X):
-        return _remove_directions(X - self.mean_.astype(X.dtype), self.components_.astype(X.dtype))
 
 
 class CommonComponentRemoval(_DirectionRemoval):
@@ -483,9 +490,6 @@ class CommonComponentRemoval(_DirectionRemoval):
             Post-processed embeddings.
         """
         return self._refine(X)
-
-    def _apply(self, X):
-        return _remove_directions(X, self.components_.astype(X.dtype))
 
 
 def _remove_directions(X: np.ndarray, directions: np.ndarray) -> np.ndarray:

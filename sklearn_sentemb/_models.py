@@ -336,10 +336,29 @@ def _probe_layers(loaded):
     """
     import torch
 
+    candidates = [
+        m for m in loaded.model.modules() if isinstance(m, torch.nn.ModuleList) and len(m)
+    ]
+    reference, inputs, outputs = _probe_calls(loaded, candidates)
+    n = len(reference) - 1
+    for modules, first, calls in zip(candidates, inputs, outputs):
+        states = [first, *calls[: n - 1]]
+        if len(calls) == n and all(map(_same, states, reference[:n])):
+            return n, modules
+    return n, None
+
+
+def _probe_calls(loaded, candidates):
+    """Run the model on a short probe text with hooks on each candidate's modules.
+
+    Returns transformers' hidden states (the reference), and per candidate the input of its
+    first call and the output of each call.
+    """
+    import torch
+
     model = loaded.model
     ids = loaded.tokenizer("A short probe text.")["input_ids"] or [0]
     input_ids = torch.tensor([ids], device=loaded.device)
-    candidates = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList) and len(m)]
     inputs: list = [None] * len(candidates)
     outputs: list = [[] for _ in candidates]
 
@@ -379,12 +398,7 @@ def _probe_layers(loaded):
             f"TransformerFeaturizer: {type(model).__name__} ({loaded.path}) returns no hidden "
             "states (output_hidden_states=True); only models that do are supported."
         )
-    n = len(reference) - 1
-    for j, modules in enumerate(candidates):
-        states = [inputs[j], *outputs[j][: n - 1]]
-        if len(outputs[j]) == n and all(map(_same, states, reference[:n])):
-            return n, modules
-    return n, None
+    return reference, inputs, outputs
 
 
 def _same(a, b) -> bool:

@@ -22,6 +22,7 @@ __all__ = ["TokenPooler"]
 
 _EXCLUDE_NAMES = {"special", "template", "mask", "punctuation", "subword", "frequent"}
 _EXCLUDE_METHODS = {"mean", "max", "first", "last"}  # the methods that read `exclude`
+_ROLE_OF = {"special": TokenRole.SPECIAL, "template": TokenRole.TEMPLATE, "mask": TokenRole.MASK}
 _LEARNED = ("weights_", "default_weight_", "a_", "frequent_ids_")
 
 
@@ -372,23 +373,16 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _keep_mask(self, X: TokenEmbeddings, frequent: bool = True) -> np.ndarray:
         """Tokens kept by ``exclude``; ``frequent=False`` ignores "frequent"."""
         keep = np.ones(len(X.values), dtype=bool)
-        role_of = {
-            "special": TokenRole.SPECIAL,
-            "template": TokenRole.TEMPLATE,
-            "mask": TokenRole.MASK,
-        }
         ids, strings = [], []
         for item in self._exclude_items():
             if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
                 ids.append(int(item))
-            elif item in role_of:
-                keep &= X.roles != role_of[item]
+            elif item in _ROLE_OF:
+                keep &= X.roles != _ROLE_OF[item]
             elif item in ("punctuation", "subword"):
                 keep &= ~_vocabulary_flags(X, item)[_vocabulary_ids(X, item)]
             elif item == "frequent":
-                if frequent:
-                    self._check_fitted("frequent_ids_", "exclude=(..., 'frequent')")
-                    ids.extend(self.frequent_ids_.tolist())
+                ids.extend(self._frequent_ids() if frequent else ())
             elif isinstance(item, str):
                 strings.append(item)
             else:
@@ -396,19 +390,29 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                     f"TokenPooler: cannot exclude {item!r}; use one of "
                     f"{sorted(_EXCLUDE_NAMES)}, token ids or token strings."
                 )
-        if strings:
-            vocab = _require_vocabulary(X, "token strings")
-            found = np.isin(vocab, strings)
-            unknown = sorted(set(strings) - set(vocab[found].tolist()))
-            if unknown:  # most likely a misspelt option, which would exclude nothing
-                raise ValueError(
-                    f"TokenPooler: cannot exclude {unknown[0]!r}: it is neither one of "
-                    f"{sorted(_EXCLUDE_NAMES)} nor a token of the vocabulary."
-                )
-            ids.extend(np.flatnonzero(found).tolist())
+        ids.extend(_string_ids(X, strings))
         if ids:
             keep &= ~np.isin(X.token_ids, ids)
         return keep
+
+    def _frequent_ids(self) -> list[int]:
+        self._check_fitted("frequent_ids_", "exclude=(..., 'frequent')")
+        return self.frequent_ids_.tolist()
+
+
+def _string_ids(X: TokenEmbeddings, strings: list[str]) -> list[int]:
+    """The ids of the token strings to exclude; an error names one not in the vocabulary."""
+    if not strings:
+        return []
+    vocab = _require_vocabulary(X, "token strings")
+    found = np.isin(vocab, strings)
+    unknown = sorted(set(strings) - set(vocab[found].tolist()))
+    if unknown:  # most likely a misspelt option, which would exclude nothing
+        raise ValueError(
+            f"TokenPooler: cannot exclude {unknown[0]!r}: it is neither one of "
+            f"{sorted(_EXCLUDE_NAMES)} nor a token of the vocabulary."
+        )
+    return np.flatnonzero(found).tolist()
 
 
 def _check_tokens(X, step) -> TokenEmbeddings | ChunkedTokenEmbeddings:

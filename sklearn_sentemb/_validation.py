@@ -29,6 +29,22 @@ def check_texts(X, step: str) -> list[str]:
         If ``X`` has more than two dimensions or more than two columns, or a
         text is not valid Unicode (a lone surrogate such as ``"\\ud800"``).
     """
+    _check_ordered(X, step)
+    if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
+        X = X.to_numpy()
+    texts = _array_items(X, step) if isinstance(X, np.ndarray) else _iterable_items(X, step)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(
+                f"{step}: every item must be a str, but item {i} is "
+                f"{type(text).__name__} ({text!r:.60})."
+            )
+    _check_unicode(texts, step)
+    return texts
+
+
+def _check_ordered(X, step: str) -> None:
+    """Reject a single text and containers whose order is not the rows' order."""
     if isinstance(X, (str, bytes)):
         raise TypeError(
             f"{step}: expected a sequence of texts, got a single {type(X).__name__}; "
@@ -39,36 +55,31 @@ def check_texts(X, step: str) -> list[str]:
             f"{step}: expected an ordered sequence of texts, got a {type(X).__name__}, whose "
             "order is not the one rows come back in; pass a list (e.g. list(texts))."
         )
-    if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2:
-            if X.shape[1] not in (1, 2):
-                raise ValueError(
-                    f"{step}: a 2-D input must have shape (n, 2) (text pairs) or (n, 1), "
-                    f"got shape {X.shape}."
-                )
-            X = X.reshape(-1)
-        elif X.ndim != 1:
-            raise ValueError(f"{step}: expected 1-D texts or (n, 2) pairs, got shape {X.shape}.")
-        texts = X.tolist()
-    else:
-        try:
-            texts = list(X)
-        except TypeError:
-            raise TypeError(
-                f"{step}: expected a sequence of texts, got {type(X).__name__}."
-            ) from None
-        if texts and isinstance(texts[0], (list, tuple, np.ndarray)):
-            return check_texts(_as_object_array(texts, step), step)
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(
-                f"{step}: every item must be a str, but item {i} is "
-                f"{type(text).__name__} ({text!r:.60})."
+
+
+def _array_items(X: np.ndarray, step: str) -> list:
+    """The items of a 1-D array, or of an (n, 2) or (n, 1) array read row-major."""
+    if X.ndim == 2:
+        if X.shape[1] not in (1, 2):
+            raise ValueError(
+                f"{step}: a 2-D input must have shape (n, 2) (text pairs) or (n, 1), "
+                f"got shape {X.shape}."
             )
-    _check_unicode(texts, step)
-    return texts
+        X = X.reshape(-1)
+    elif X.ndim != 1:
+        raise ValueError(f"{step}: expected 1-D texts or (n, 2) pairs, got shape {X.shape}.")
+    return X.tolist()
+
+
+def _iterable_items(X, step: str) -> list:
+    """The items of any other iterable, read once; rows (lists, tuples) as an array's."""
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(f"{step}: expected a sequence of texts, got {type(X).__name__}.") from None
+    if items and isinstance(items[0], (list, tuple, np.ndarray)):
+        return _array_items(_as_object_array(items, step), step)
+    return items
 
 
 def is_one_shot(X) -> bool:

@@ -340,54 +340,61 @@ def _extract(archive: Path, remote: _Remote, out_dir: Path) -> dict[str, Path]:
     wanted = {
         _safe_relpath(member): _safe_relpath(target) for member, target in remote.files.items()
     }
-    staged: dict[str, Path] = {}
     if kind is None:
         ((target),) = wanted.values()
-        staged[target] = archive
-    elif kind == "zip":
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                members = {
-                    _normalise_member(i.filename): i for i in zf.infolist() if not i.is_dir()
-                }
-                for k, (member, target) in enumerate(wanted.items()):
-                    info = _find_member(members, member, archive)
-                    dest = out_dir / str(k)
-                    with zf.open(info) as src, open(dest, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    staged[target] = dest
-        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-            raise OSError(f"{archive.name} is not a valid zip archive: {exc!r}") from exc
+        staged = {target: archive}
     else:
-        try:
-            with tarfile.open(archive, "r:*") as tf:
-                members = {_normalise_member(m.name): m for m in tf.getmembers() if m.isfile()}
-                for k, (member, target) in enumerate(wanted.items()):
-                    info = _find_member(members, member, archive)
-                    dest = out_dir / str(k)
-                    src = tf.extractfile(info)
-                    if src is None:  # pragma: no cover - isfile() members always have data
-                        raise OSError(f"{archive.name}: cannot read {member!r}.")
-                    with src, open(dest, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    staged[target] = dest
-        except (tarfile.TarError, EOFError, zlib.error) as exc:
-            raise OSError(f"{archive.name} is not a valid tar archive: {exc!r}") from exc
+        staged = _copy_members(archive, kind, wanted, out_dir)
     for target, path in staged.items():
-        if not path.is_file():  # pragma: no cover - written just above
-            raise OSError(f"{archive.name}: {target} missing after extraction.")
         checksum = (remote.file_checksums or {}).get(target)
-        if checksum is not None:
-            hasher, expected = _hasher(checksum)
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(_CHUNK_SIZE), b""):
-                    hasher.update(chunk)
-            if hasher.hexdigest() != expected:
-                raise OSError(
-                    f"{target} from {archive.name}: {hasher.name} checksum "
-                    f"{hasher.hexdigest()} does not match the expected {expected}."
-                )
+        _check_file(path, checksum, f"{target} from {archive.name}")
     return staged
+
+
+def _copy_members(archive: Path, kind: str, wanted: dict[str, str], out_dir: Path):
+    """Copy each wanted member of a zip or tar archive to a numbered file of ``out_dir``."""
+    if kind == "zip":
+        errors, opener = (zipfile.BadZipFile, EOFError, zlib.error), zipfile.ZipFile
+    else:
+        errors, opener = (tarfile.TarError, EOFError, zlib.error), tarfile.open
+    staged: dict[str, Path] = {}
+    try:
+        with opener(archive) as opened:
+            members, open_member = _archive_members(opened)
+            for k, (member, target) in enumerate(wanted.items()):
+                dest = out_dir / str(k)
+                info = _find_member(members, member, archive)
+                with open_member(info) as src, open(dest, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                staged[target] = dest
+    except errors as exc:
+        raise OSError(f"{archive.name} is not a valid {kind} archive: {exc!r}") from exc
+    return staged
+
+
+def _archive_members(opened):
+    """The regular files of an open zip or tar archive by normalised name, and the function
+    that opens one for reading."""
+    if isinstance(opened, zipfile.ZipFile):
+        files = [i for i in opened.infolist() if not i.is_dir()]
+        return {_normalise_member(i.filename): i for i in files}, opened.open
+    files = [m for m in opened.getmembers() if m.isfile()]
+    return {_normalise_member(m.name): m for m in files}, opened.extractfile
+
+
+def _check_file(path: Path, checksum: str | None, what: str) -> None:
+    """Raise an OSError naming ``what`` unless the file matches ``checksum`` (None: any)."""
+    if checksum is None:
+        return
+    hasher, expected = _hasher(checksum)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK_SIZE), b""):
+            hasher.update(chunk)
+    if hasher.hexdigest() != expected:
+        raise OSError(
+            f"{what}: {hasher.name} checksum {hasher.hexdigest()} does not match the "
+            f"expected {expected}."
+        )
 
 
 def _normalise_member(name: str) -> str:

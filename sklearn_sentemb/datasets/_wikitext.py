@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,29 +75,37 @@ def load_corpus(
         )
     if not _is_count(min_tokens):
         raise ValueError(f"load_corpus: min_tokens must be a non-negative int, got {min_tokens!r}.")
+    texts: list[str] = []
+    for unit in _units(_corpus_paths(name, split, data_home, download), sentence_split):
+        if max_sentences is not None and len(texts) >= max_sentences:
+            break
+        if len(unit.split()) >= min_tokens:
+            texts.append(unit)
+    return texts
+
+
+def _corpus_paths(name, split, data_home, download) -> list[Path]:
+    """The files of WikiText-103's splits, or the one file ``name``."""
     if isinstance(name, str) and name == "wikitext103":
         splits = _select(split, list(_WIKITEXT_FILES), "split", name)
-        paths = _resolve_files(
+        return _resolve_files(
             "wikitext103", [_WIKITEXT_FILES[s] for s in splits], data_home, download
         )
-    else:
-        path = Path(os.fspath(name)).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"load_corpus: {os.fspath(name)!r} is neither 'wikitext103' nor an existing file."
-            )
-        paths = [path]
-    texts: list[str] = []
+    path = Path(os.fspath(name)).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"load_corpus: {os.fspath(name)!r} is neither 'wikitext103' nor an existing file."
+        )
+    return [path]
+
+
+def _units(paths, sentence_split: bool) -> Iterator[str]:
+    """The paragraphs (or sentences) of each file in turn, read when the previous ones are
+    used up; a file without any paragraph raises."""
     for path in paths:
         lines = _read_lines(path)
         paragraphs = [line for line in map(str.strip, lines) if line and not _is_heading(line)]
         if not paragraphs:
             raise _no_examples(path, len(lines), "paragraphs")
         for line in paragraphs:
-            units = _SENTENCE_END.split(line) if sentence_split else [line]
-            for unit in units:
-                if max_sentences is not None and len(texts) >= max_sentences:
-                    return texts
-                if len(unit.split()) >= min_tokens:
-                    texts.append(unit)
-    return texts
+            yield from _SENTENCE_END.split(line) if sentence_split else [line]

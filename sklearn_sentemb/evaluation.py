@@ -71,7 +71,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -79,16 +79,21 @@ import pandas as pd
 import scipy.sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from . import datasets
-from .metrics import evaluate_clustering, split_pairs, sts_score
+from ._protocols import (
+    CONVENTIONS,
+    DEFAULT_CS,
+    PAIR_FEATURES,
+    Protocol,
+    load_task,
+    row,
+    score_task,
+    sts_summary,
+)
+from ._validation import valid_names
 
 __all__ = [
     "COLUMNS",
@@ -129,25 +134,6 @@ COLUMNS: tuple[str, ...] = (
 STS_YEARS: tuple[str, ...] = datasets.STS_YEARS
 
 _FAMILY_OF = {name: task.family for name, task in datasets.TASKS.items()}
-_CONVENTIONS = ("all", "mean", "wmean")
-_CLASSIFICATION = [datasets.TASKS[name] for name in FAMILIES["classification"]]
-# No official split: cross-validated. A split besides train and test chooses C.
-_CV_TASKS = tuple(task.name for task in _CLASSIFICATION if not task.splits)
-_DEV_SPLIT = {
-    task.name: split
-    for task in _CLASSIFICATION
-    for split in task.splits
-    if split not in ("train", "test")
-}
-_PAIR_TASKS = tuple(task.name for task in _CLASSIFICATION if task.pairs)
-_PAIR_FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "u": lambda u, v: u,
-    "v": lambda u, v: v,
-    "abs_diff": lambda u, v: np.abs(u - v),
-    "product": lambda u, v: u * v,
-}
-#: SentEval's grid of C for its scikit-learn logistic regression.
-_DEFAULT_CS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 _AVERAGE = "avg"
 
 #: The name of each task (and of the average column) in the paper's tables.
@@ -155,63 +141,6 @@ DISPLAY_NAMES: dict[str, str] = {
     **{name: task.display_name for name, task in datasets.TASKS.items()},
     _AVERAGE: "Avg.",
 }
-
-
-# --------------------------------------------------------------------------------------
-# STS conventions
-# --------------------------------------------------------------------------------------
-
-
-def sts_summary(emb_a, emb_b, gold, subsets) -> dict[str, float]:
-    """Spearman correlations of one yearly STS task: per subset, pooled and averaged.
-
-    Parameters
-    ----------
-    emb_a, emb_b : array-like of shape (n_pairs, d)
-        Embeddings of the first and the second sentence of each pair.
-    gold : array-like of shape (n_pairs,)
-        Gold similarity scores.
-    subsets : array-like of shape (n_pairs,)
-        Subset name of each pair (e.g. ``"MSRpar"``).
-
-    Returns
-    -------
-    scores : dict
-        One entry per subset, in order of first appearance, with the Spearman correlation
-        of the cosine similarity against gold on that subset's pairs; then ``"all"``, the
-        correlation over all pairs pooled; ``"mean"``, the plain mean of the per-subset
-        correlations; ``"wmean"``, their mean weighted by the subsets' numbers of pairs.
-
-    Examples
-    --------
-    >>> from sklearn_sentemb.evaluation import sts_summary
-    >>> a = [[1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]
-    >>> b = [[1, 0.1], [1, 1], [0, 1], [1, 0.2], [1, 0.5]]
-    >>> scores = sts_summary(a, b, [5, 3, 1, 2, 4], ["x", "x", "x", "y", "y"])
-    >>> {name: round(value, 3) for name, value in scores.items()}
-    {'x': 1.0, 'y': -1.0, 'all': 0.7, 'mean': 0.0, 'wmean': 0.2}
-    """
-    emb_a = np.asarray(emb_a, dtype=np.float64)
-    emb_b = np.asarray(emb_b, dtype=np.float64)
-    gold = np.asarray(gold, dtype=np.float64)
-    subsets = np.asarray(subsets)
-    if subsets.shape != gold.shape:
-        raise ValueError(
-            f"subsets must give one subset per pair: got {subsets.shape[0] if subsets.ndim else 0} "
-            f"subset labels for {len(gold)} gold scores."
-        )
-    names = list(dict.fromkeys(subsets.tolist()))
-    scores: dict[str, float] = {}
-    sizes = []
-    for name in names:
-        mask = subsets == name
-        scores[name] = sts_score(emb_a[mask], emb_b[mask], gold[mask])
-        sizes.append(int(mask.sum()))
-    per_subset = np.array([scores[name] for name in names])
-    scores["all"] = sts_score(emb_a, emb_b, gold)
-    scores["mean"] = float(np.mean(per_subset))
-    scores["wmean"] = float(np.average(per_subset, weights=sizes))
-    return scores
 
 
 # --------------------------------------------------------------------------------------
@@ -231,7 +160,7 @@ def evaluate(
     normalize: bool = False,
     cv: int = 10,
     inner_cv: int = 5,
-    Cs: Sequence[float] = _DEFAULT_CS,
+    Cs: Sequence[float] = DEFAULT_CS,
     pair_features: Sequence[str] = ("u", "v", "abs_diff", "product"),
     max_iter: int = 1000,
     n_jobs: int | None = None,
@@ -363,27 +292,45 @@ def evaluate(
     """
     selected = _select_tasks(tasks)
     _check_option(missing, ("warn", "raise", "ignore"), "missing")
-    options = _check_options(n_seeds, cv, inner_cv, Cs, pair_features, max_iter)
+    protocol = _check_protocol(
+        n_seeds, normalize, cv, inner_cv, Cs, pair_features, max_iter, n_jobs, random_state
+    )
     if not isinstance(fit_on, (str, os.PathLike, bytes)) and isinstance(fit_on, Iterable):
         fit_on = list(fit_on)  # a generator is read once
     fit_label = _fit_on_label(fit_on)
     label = name if name is not None else _describe(embedder)
-    params = {
+    loaded, skipped = _load_tasks(selected, data_home, missing)
+    shared_model = _shared_model(embedder, fit_on, data_home)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return _embed(embedder, shared_model, texts)
+
+    rows = _score_tasks(loaded, embed, protocol, progress)
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("embedder", "fit_on")])
+    frame.insert(0, "embedder", label)
+    frame.insert(1, "fit_on", fit_label)
+    frame = frame.astype({"score": float, "std": float, "n": int})
+    frame.attrs["skipped"] = skipped
+    frame.attrs["params"] = {
         "fit_on": fit_label,
         "n_seeds": n_seeds,
         "normalize": normalize,
         "cv": cv,
         "inner_cv": inner_cv,
-        "Cs": tuple(options["Cs"]),
-        "pair_features": tuple(options["pair_features"]),
+        "Cs": tuple(protocol.Cs),
+        "pair_features": tuple(protocol.pair_features),
         "random_state": random_state,
     }
+    return frame
 
+
+def _load_tasks(selected, data_home, missing) -> tuple[list[tuple[str, Any]], dict[str, str]]:
+    """The data of each task found, and why each other task is skipped (``missing``)."""
     skipped: dict[str, str] = {}
     loaded: list[tuple[str, Any]] = []
     for task in selected:
         try:
-            loaded.append((task, _load(task, data_home)))
+            loaded.append((task, load_task(task, data_home)))
         except FileNotFoundError as exc:
             if missing == "raise":
                 raise
@@ -392,23 +339,27 @@ def evaluate(
                 warnings.warn(
                     f"evaluate: skipping task {task!r}, its data is missing: {exc}",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,  # evaluate's caller
                 )
+    return loaded, skipped
 
+
+def _shared_model(embedder, fit_on, data_home):
+    """The embedder used for every task: as given (``"none"``), fitted on the corpus, or None
+    for ``"task"`` (a clone is fitted on each task)."""
     if fit_on == "none":
         _check_fitted(embedder)
-        shared_model = embedder
-    elif fit_on == "task":
+        return embedder
+    if fit_on == "task":
         _check_fit_on_steps(embedder, fit_on, None)
-        shared_model = None
-    else:
-        corpus = _corpus_texts(fit_on, data_home)
-        _check_fit_on_steps(embedder, fit_on, corpus)
-        shared_model = clone(embedder).fit(corpus)
+        return None
+    corpus = _corpus_texts(fit_on, data_home)
+    _check_fit_on_steps(embedder, fit_on, corpus)
+    return clone(embedder).fit(corpus)
 
-    def embed(texts: list[str]) -> np.ndarray:
-        return _embed(embedder, shared_model, texts)
 
+def _score_tasks(loaded, embed, protocol: Protocol, progress: bool) -> list[dict[str, Any]]:
+    """The rows of every loaded task, then the family averages."""
     items: Iterable[tuple[str, Any]] = loaded
     if progress:
         from tqdm.auto import tqdm
@@ -418,23 +369,9 @@ def evaluate(
     for task, data in items:
         if progress:
             items.set_postfix_str(task)
-        family = _FAMILY_OF[task]
-        if family == "sts":
-            found = _run_sts(task, data, embed)
-        elif family == "clustering":
-            found = _run_clustering(data, embed, n_seeds, normalize, random_state)
-        else:
-            found = _run_classification(task, data, embed, options, n_jobs, random_state)
-        rows += [{"family": family, "task": task, **row} for row in found]
-    rows += _averages(rows)
-
-    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("embedder", "fit_on")])
-    frame.insert(0, "embedder", label)
-    frame.insert(1, "fit_on", fit_label)
-    frame = frame.astype({"score": float, "std": float, "n": int})
-    frame.attrs["skipped"] = skipped
-    frame.attrs["params"] = params
-    return frame
+        found = score_task(task, data, embed, protocol)
+        rows += [{"family": _FAMILY_OF[task], "task": task, **score} for score in found]
+    return rows + _averages(rows)
 
 
 # -- arguments -------------------------------------------------------------------------
@@ -470,7 +407,9 @@ def _select_tasks(tasks) -> list[str]:
     return [task for task in TASKS if task in chosen]
 
 
-def _check_options(n_seeds, cv, inner_cv, Cs, pair_features, max_iter) -> dict[str, Any]:
+def _check_protocol(
+    n_seeds, normalize, cv, inner_cv, Cs, pair_features, max_iter, n_jobs, random_state
+) -> Protocol:
     for value, what, least in (
         (n_seeds, "n_seeds", 1),
         (cv, "cv", 2),
@@ -482,20 +421,13 @@ def _check_options(n_seeds, cv, inner_cv, Cs, pair_features, max_iter) -> dict[s
     Cs = [float(c) for c in np.atleast_1d(np.asarray(Cs, dtype=np.float64))]
     if not Cs or not all(np.isfinite(c) and c > 0 for c in Cs):
         raise ValueError(f"evaluate: Cs must be positive finite numbers; got {Cs!r}.")
-    features = [pair_features] if isinstance(pair_features, str) else list(pair_features)
-    bad = [f for f in features if f not in _PAIR_FEATURES]
-    if bad or not features:
+    features = valid_names(pair_features, PAIR_FEATURES)
+    if features is None:
         raise ValueError(
-            f"evaluate: pair_features must name one or more of {list(_PAIR_FEATURES)}; "
+            f"evaluate: pair_features must name one or more of {list(PAIR_FEATURES)}; "
             f"got {pair_features!r}."
         )
-    return {
-        "Cs": Cs,
-        "pair_features": features,
-        "inner_cv": inner_cv,
-        "cv": cv,
-        "max_iter": max_iter,
-    }
+    return Protocol(n_seeds, normalize, cv, inner_cv, Cs, features, max_iter, n_jobs, random_state)
 
 
 def _fit_on_label(fit_on) -> str:
@@ -606,111 +538,6 @@ def _embed(embedder, model, texts: list[str]) -> np.ndarray:
     return out[np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))]
 
 
-# -- loading ---------------------------------------------------------------------------
-
-
-def _load(task: str, data_home):
-    family = _FAMILY_OF[task]
-    if family == "sts":
-        split = None if task in STS_YEARS else "test"
-        return datasets.load_sts(task, split=split, data_home=data_home)
-    if family == "clustering":
-        return datasets.load_clustering(task, data_home=data_home)
-    return datasets.load_classification(task, data_home=data_home)
-
-
-def _row(subset: str, metric: str, score: float, n: int, std: float = np.nan) -> dict[str, Any]:
-    return {"subset": subset, "metric": metric, "score": score, "std": std, "n": n}
-
-
-# -- STS -------------------------------------------------------------------------------
-
-
-def _run_sts(task: str, data, embed) -> list[dict[str, Any]]:
-    pairs, gold = data.data, data.target
-    emb_a, emb_b = split_pairs(embed(pairs.ravel().tolist()), len(pairs))
-    if task not in STS_YEARS:
-        return [_row("test", "spearman", sts_score(emb_a, emb_b, gold), len(gold))]
-    scores = sts_summary(emb_a, emb_b, gold, data.subset)
-    sizes = pd.Series(data.subset).value_counts()
-    return [
-        _row(subset, "spearman", score, len(gold) if subset in _CONVENTIONS else sizes[subset])
-        for subset, score in scores.items()
-    ]
-
-
-# -- clustering ------------------------------------------------------------------------
-
-
-def _run_clustering(data, embed, n_seeds, normalize, random_state) -> list[dict[str, Any]]:
-    X = embed(data.data.tolist())
-    if normalize:
-        X = l2_normalize(X)
-    result = evaluate_clustering(X, data.target, n_runs=n_seeds, random_state=random_state)
-    return [
-        _row("all", "accuracy", result["accuracy"], len(X), result["accuracy_std"]),
-        _row("all", "nmi", result["nmi"], len(X), result["nmi_std"]),
-    ]
-
-
-# -- classification --------------------------------------------------------------------
-
-
-def _logistic(C: float, max_iter: int, random_state: int) -> Pipeline:
-    return make_pipeline(
-        StandardScaler(), LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)
-    )
-
-
-def _select_C_cv(X, y, options, n_jobs, random_state) -> Pipeline:
-    """Fit on (X, y) with C chosen by inner stratified cross-validation."""
-    search = GridSearchCV(
-        _logistic(1.0, options["max_iter"], random_state),
-        {"logisticregression__C": options["Cs"]},
-        cv=StratifiedKFold(options["inner_cv"], shuffle=True, random_state=random_state),
-        n_jobs=n_jobs,
-    )
-    return search.fit(X, y).best_estimator_
-
-
-def _features(task: str, data, embed, pair_features) -> np.ndarray:
-    texts = data.data.ravel().tolist()
-    X = embed(texts)
-    if task not in _PAIR_TASKS:
-        return X
-    u, v = split_pairs(X, len(data.data))
-    return np.hstack([_PAIR_FEATURES[name](u, v) for name in pair_features])
-
-
-def _run_classification(task, data, embed, options, n_jobs, random_state):
-    X = _features(task, data, embed, options["pair_features"])
-    y = data.target
-    if task in _CV_TASKS:
-        folds = StratifiedKFold(options["cv"], shuffle=True, random_state=random_state)
-        accuracies = [
-            _select_C_cv(X[train], y[train], options, n_jobs, random_state).score(X[test], y[test])
-            for train, test in folds.split(X, y)
-        ]
-        return [_row("cv", "accuracy", float(np.mean(accuracies)), len(y), np.std(accuracies))]
-    split = np.asarray(data.split)
-    train, test = split == "train", split == "test"
-    if task in _DEV_SPLIT:
-        dev = split == _DEV_SPLIT[task]
-        best_score, model = -np.inf, None
-        for C in options["Cs"]:
-            candidate = _logistic(C, options["max_iter"], random_state).fit(X[train], y[train])
-            score = candidate.score(X[dev], y[dev])
-            if score > best_score:
-                best_score, model = score, candidate
-    else:
-        model = _select_C_cv(X[train], y[train], options, n_jobs, random_state)
-    predicted = model.predict(X[test])
-    rows = [_row("test", "accuracy", float(np.mean(predicted == y[test])), int(test.sum()))]
-    if task == "mrpc":
-        rows.append(_row("test", "f1", float(f1_score(y[test], predicted)), int(test.sum())))
-    return rows
-
-
 # -- averages --------------------------------------------------------------------------
 
 
@@ -721,7 +548,7 @@ def _averages(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return out
     sts = frame[frame.family == "sts"]
     if not sts.empty:
-        for convention in _CONVENTIONS:
+        for convention in CONVENTIONS:
             headline = sts[
                 (sts.task.isin(STS_YEARS) & (sts.subset == convention))
                 | (~sts.task.isin(STS_YEARS) & (sts.subset == "test"))
@@ -737,7 +564,7 @@ def _averages(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _average_row(family, subset, metric, scores: pd.Series) -> dict[str, Any]:
-    return {"family": family, "task": _AVERAGE, **_row(subset, metric, scores.mean(), len(scores))}
+    return {"family": family, "task": _AVERAGE, **row(subset, metric, scores.mean(), len(scores))}
 
 
 # --------------------------------------------------------------------------------------
@@ -845,48 +672,57 @@ def _groups(part: pd.DataFrame):
     return part.groupby(["embedder", "fit_on"], sort=False)
 
 
-def _sts_table(part: pd.DataFrame, fmt) -> str:
-    tasks = _tasks_present(part, "sts")
-    has_years = part.task.isin(STS_YEARS).any()
-    lines = []
+def _family_table(part: pd.DataFrame, family: str, title: str, lines, cell, column) -> str:
+    """A table of ``family``: per (embedder, fit_on) group, one line per ``(lead, key)`` of
+    ``lines`` (``lead``: the columns after embedder and fit_on), with the cell
+    ``cell(group, task, key)`` under ``column(task)`` for each task present."""
+    tasks = _tasks_present(part, family)
+    out = []
     for (embedder, fit_on), group in _groups(part):
-        for convention in _CONVENTIONS if has_years else ("all",):
-            line = {
-                "embedder": embedder,
-                "fit_on": fit_on,
-                "STS12-16": convention if has_years else "-",
-            }
+        for lead, key in lines:
+            line = {"embedder": embedder, "fit_on": fit_on, **lead}
             for task in tasks:
-                subset = convention if task in (*STS_YEARS, _AVERAGE) else "test"
-                line[DISPLAY_NAMES[task]] = _cell(_lookup(group, task, subset, "spearman"), fmt)
-            lines.append(line)
-    return _render("STS: Spearman correlation x 100 of cosine similarity", lines)
+                line[column(task)] = cell(group, task, key)
+            out.append(line)
+    return _render(title, out)
+
+
+def _sts_table(part: pd.DataFrame, fmt) -> str:
+    if part.task.isin(STS_YEARS).any():
+        lines = [({"STS12-16": convention}, convention) for convention in CONVENTIONS]
+    else:
+        lines = [({"STS12-16": "-"}, "all")]
+
+    def cell(group, task, convention):
+        subset = convention if task in (*STS_YEARS, _AVERAGE) else "test"
+        return _cell(_lookup(group, task, subset, "spearman"), fmt)
+
+    title = "STS: Spearman correlation x 100 of cosine similarity"
+    return _family_table(part, "sts", title, lines, cell, DISPLAY_NAMES.__getitem__)
 
 
 def _clustering_table(part: pd.DataFrame, fmt) -> str:
-    tasks = _tasks_present(part, "clustering")
-    lines = []
-    for (embedder, fit_on), group in _groups(part):
-        for metric, shown in (("accuracy", "accuracy"), ("nmi", "NMI")):
-            line = {"embedder": embedder, "fit_on": fit_on, "metric": shown}
-            for task in tasks:
-                line[DISPLAY_NAMES[task]] = _cell(_lookup(group, task, None, metric), fmt)
-            lines.append(line)
-    return _render("Clustering: k-means accuracy and NMI x 100, mean over seeds", lines)
+    lines = [({"metric": "accuracy"}, "accuracy"), ({"metric": "NMI"}, "nmi")]
+
+    def cell(group, task, metric):
+        return _cell(_lookup(group, task, None, metric), fmt)
+
+    title = "Clustering: k-means accuracy and NMI x 100, mean over seeds"
+    return _family_table(part, "clustering", title, lines, cell, DISPLAY_NAMES.__getitem__)
 
 
 def _classification_table(part: pd.DataFrame, fmt) -> str:
-    tasks = _tasks_present(part, "classification")
-    lines = []
-    for (embedder, fit_on), group in _groups(part):
-        line = {"embedder": embedder, "fit_on": fit_on}
-        for task in tasks:
-            cell = _cell(_lookup(group, task, None, "accuracy"), fmt)
-            if task == "mrpc":
-                cell += "/" + _cell(_lookup(group, task, None, "f1"), fmt)
-            line[DISPLAY_NAMES[task] + (" acc/F1" if task == "mrpc" else "")] = cell
-        lines.append(line)
-    return _render("Classification: logistic regression accuracy x 100", lines)
+    def cell(group, task, _):
+        text = _cell(_lookup(group, task, None, "accuracy"), fmt)
+        if task == "mrpc":
+            text += "/" + _cell(_lookup(group, task, None, "f1"), fmt)
+        return text
+
+    def column(task):
+        return DISPLAY_NAMES[task] + (" acc/F1" if task == "mrpc" else "")
+
+    title = "Classification: logistic regression accuracy x 100"
+    return _family_table(part, "classification", title, [({}, None)], cell, column)
 
 
 def _subset_table(part: pd.DataFrame, fmt) -> str:
@@ -895,8 +731,8 @@ def _subset_table(part: pd.DataFrame, fmt) -> str:
     order: list[tuple[str, str]] = []
     for task in STS_YEARS:
         subsets = part.subset[part.task == task]
-        named = [s for s in dict.fromkeys(subsets) if s not in _CONVENTIONS]
-        order += [(task, s) for s in (*named, *_CONVENTIONS) if s in set(subsets)]
+        named = [s for s in dict.fromkeys(subsets) if s not in CONVENTIONS]
+        order += [(task, s) for s in (*named, *CONVENTIONS) if s in set(subsets)]
     lines = []
     for task, subset in order:
         line = {"task": DISPLAY_NAMES[task], "subset": subset}

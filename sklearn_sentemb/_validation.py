@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Set
 
 import numpy as np
 
-__all__ = ["check_texts"]
+__all__ = ["check_texts", "valid_names"]
 
 
 def check_texts(X, step: str) -> list[str]:
@@ -80,6 +80,13 @@ def _iterable_items(X, step: str) -> list:
     if items and isinstance(items[0], (list, tuple, np.ndarray)):
         return _array_items(_as_object_array(items, step), step)
     return items
+
+
+def valid_names(value, valid) -> list[str] | None:
+    """``value``, one name or a sequence of names, as a list; None when it is empty or has a
+    name not in ``valid`` (the caller's error says which are)."""
+    names = [value] if isinstance(value, str) else list(value)
+    return names if names and all(name in valid for name in names) else None
 
 
 def is_one_shot(X) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._validation import valid_names
 from ._tasks import TASKS, card
 
 #: Value of ``data_home`` that selects the copy of STS-B dev/test shipped with the package.
@@ -269,9 +270,8 @@ def _select(
     """Normalise a split/subset argument to a list of valid names (None = all)."""
     if value is None:
         return list(valid)
-    chosen = [value] if isinstance(value, str) else list(value)
-    bad = [v for v in chosen if v not in valid]
-    if bad or not chosen:
+    chosen = valid_names(value, valid)
+    if chosen is None:
         raise ValueError(
             f"{what}={value!r} is not valid for {dataset!r}; choose from {list(valid)} "
             f"(or None for all)."

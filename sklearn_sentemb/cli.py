@@ -106,7 +106,6 @@ def _load_model(model, args, option="--model"):
 def _search(args) -> int:
     import joblib
 
-    from .datasets import load_sts
     from .search import load_grid, make_search_pipeline, plot_heatmap, search_sts
 
     if args.task not in DEV_SPLITS:
@@ -121,10 +120,8 @@ def _search(args) -> int:
     out = _writable_dir(args.output_dir, "--output-dir")
     if args.cache is not None:
         _writable_dir(args.cache, "--cache")
-    dev = load_sts(args.task, split=dev_split, data_home=args.data_home)
-    test = load_sts(args.task, split=test_split, data_home=args.data_home)
-    dev_pairs, dev_gold = _limit(dev.data, dev.target, args.max_pairs)
-    test_pairs, test_gold = _limit(test.data, test.target, args.max_pairs)
+    dev_pairs, dev_gold = _split_pairs(args, dev_split)
+    test_pairs, test_gold = _split_pairs(args, test_split)
     _load_model(args.model, args)
     n_candidates = int(np.prod([len(v) for v in grid.values()]))
     print(
@@ -147,7 +144,21 @@ def _search(args) -> int:
     joblib.dump(result.best_pipeline, out / "best_pipeline.joblib")
     result.to_csv(out / "results.csv")
     plot_heatmap(result.table, out / "heatmap.png", f"{args.model} on {args.task} {dev_split}")
+    _print_ranking(result, args, dev_split, test_split)
+    print(f"Wrote {out / 'best_pipeline.joblib'}, {out / 'results.csv'}, {out / 'heatmap.png'}")
+    return 0
 
+
+def _split_pairs(args, split):
+    """The pairs and gold of one split of the search task, cut to --max-pairs."""
+    from .datasets import load_sts
+
+    data = load_sts(args.task, split=split, data_home=args.data_home)
+    return _limit(data.data, data.target, args.max_pairs)
+
+
+def _print_ranking(result, args, dev_split, test_split) -> None:
+    """The --top candidates by dev score, then the best one's dev and test scores."""
     print(f"\n{'rank':>4}  {'dev Spearman':>12}  configuration")
     for row in result.table[: args.top]:
         config = ", ".join(
@@ -161,21 +172,12 @@ def _search(args) -> int:
         f"{100 * result.search.best_score_:.2f}; refitted on all of {dev_split}, "
         f"{args.task} {test_split}: {100 * result.test_score:.2f} (Spearman x 100)."
     )
-    print(f"Wrote {out / 'best_pipeline.joblib'}, {out / 'results.csv'}, {out / 'heatmap.png'}")
-    return 0
 
 
 def _set_run_options(estimator, args, source) -> None:
     """Give --batch-size, --device and --dtype to every TransformerFeaturizer of ``estimator``."""
-    options = {
-        name: value
-        for name, value in (
-            ("batch_size", args.batch_size),
-            ("device", args.device),
-            ("dtype", args.dtype),
-        )
-        if value is not None
-    }
+    options = {name: getattr(args, name) for name in _RUN_OPTIONS}
+    options = {name: value for name, value in options.items() if value is not None}
     if not options:
         return
     featurizers = _featurizers(estimator)
@@ -489,28 +491,30 @@ def _similarity(args) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------
+#: How the transformer model runs: TransformerFeaturizer parameter -> its option's settings.
+_RUN_OPTIONS = {
+    "batch_size": {"type": _int_at_least(1), "help": "texts per forward pass (featurizer: 32)"},
+    "device": {
+        "help": "torch device: cpu, cuda, cuda:1, mps, auto (featurizer: auto, CUDA if any)"
+    },
+    "dtype": {
+        "choices": ("float32", "float16", "bfloat16"),
+        "help": "model weights' dtype (featurizer: float32); outputs are float32",
+    },
+}
+
+
 def _add_run_options(parser) -> None:
     """--batch-size, --device, --dtype: how the transformer model runs (see _set_run_options)."""
     group = parser.add_argument_group(
         "running the model", "given to every TransformerFeaturizer (default: its own setting)"
     )
-    group.add_argument(
-        "--batch-size", type=_int_at_least(1), help="texts per forward pass (featurizer: 32)"
-    )
-    group.add_argument(
-        "--device",
-        help="torch device: cpu, cuda, cuda:1, mps, auto (featurizer: auto, CUDA if any)",
-    )
-    group.add_argument(
-        "--dtype",
-        choices=("float32", "float16", "bfloat16"),
-        help="model weights' dtype (featurizer: float32); outputs are float32",
-    )
+    for name, settings in _RUN_OPTIONS.items():
+        group.add_argument("--" + name.replace("_", "-"), **settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .evaluation import FAMILIES, TASKS
-
+    """The ``sentemb`` parser: one sub-command per task, ``func`` set to its runner."""
     parser = _Parser(
         prog="sentemb",
         description="Sentence embeddings from pretrained transformers, as scikit-learn pipelines.",
@@ -518,13 +522,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    search = commands.add_parser(
-        "search",
-        help="grid-search extraction choices on an STS dev split (the default command)",
-        description="Grid-search layers, pooling and refiners for a model on an STS task's dev "
-        "split, report the best on its test split, and write the best fitted pipeline "
-        "(joblib), every candidate's score (CSV) and a heatmap (PNG).",
-    )
+    for name, (add_arguments, run, summary, description) in _COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=description)
+        add_arguments(command)
+        _add_run_options(command)
+        command.set_defaults(func=run)
+    return parser
+
+
+def _add_search(search) -> None:
     search.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -570,15 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_int_at_least(0), default=10, help="rows of the ranked table to print"
     )
     search.add_argument("--quiet", action="store_true", help="no progress output")
-    _add_run_options(search)
-    search.set_defaults(func=_search)
 
-    evaluate = commands.add_parser(
-        "evaluate",
-        help="run the STS / clustering / classification suite for a pipeline or recipe",
-        description="Evaluate a saved pipeline (or a named recipe) on the evaluation suite, "
-        "print the table and optionally write it as CSV.",
-    )
+
+def _add_evaluate(evaluate) -> None:
+    from .evaluation import FAMILIES, TASKS
+
     evaluate.add_argument("pipeline", nargs="?", help="a pipeline saved with joblib")
     evaluate.add_argument("--recipe", help="a named recipe instead of a saved pipeline")
     evaluate.add_argument("--model", default=DEFAULT_MODEL, help="model of the recipe")
@@ -598,17 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--data-home", help="folder of the data sets")
     evaluate.add_argument("--output", help="CSV file for the results table")
-    _add_run_options(evaluate)
-    evaluate.set_defaults(func=_evaluate)
 
-    embed = commands.add_parser(
-        "embed",
-        help="embed a text file (one text per line) or stdin into a .npy or Parquet file",
-        description="Embed each line of a UTF-8 text file (or of stdin, with '-') with a saved "
-        "pipeline and save the (n, d) float32 array: row i is line i, so no line may be "
-        "empty. The file is read and written a chunk of lines at a time, so memory stays "
-        "bounded whatever its length; the output appears only when complete.",
-    )
+
+def _add_embed(embed) -> None:
     embed.add_argument("pipeline", help="a fitted pipeline saved with joblib")
     embed.add_argument("input", help="text file, one text per line, or - for stdin")
     embed.add_argument(
@@ -619,12 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
         "'embedding' column of fixed-size float32 lists)",
     )
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_run_options(embed)
-    embed.set_defaults(func=_embed)
 
-    sim = commands.add_parser(
-        "similarity", help="embed a few sentences and print their cosine similarities"
-    )
+
+def _add_similarity(sim) -> None:
     sim.add_argument("sentences", nargs="*", help="texts to compare (default: a demo set)")
     sim.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local model folder")
     sim.add_argument(
@@ -635,9 +626,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="a hidden layer to average (0: embeddings, -1: the last); repeat for several: "
         "--layers 1 --layers -1 (default: -1)",
     )
-    _add_run_options(sim)
-    sim.set_defaults(func=_similarity)
-    return parser
+
+
+#: Each sub-command: its options, what runs it, its line in ``sentemb --help`` and its
+#: description in ``sentemb COMMAND --help``.
+_COMMANDS = {
+    "search": (
+        _add_search,
+        _search,
+        "grid-search extraction choices on an STS dev split (the default command)",
+        "Grid-search layers, pooling and refiners for a model on an STS task's dev split, "
+        "report the best on its test split, and write the best fitted pipeline (joblib), every "
+        "candidate's score (CSV) and a heatmap (PNG).",
+    ),
+    "evaluate": (
+        _add_evaluate,
+        _evaluate,
+        "run the STS / clustering / classification suite for a pipeline or recipe",
+        "Evaluate a saved pipeline (or a named recipe) on the evaluation suite, print the "
+        "table and optionally write it as CSV.",
+    ),
+    "embed": (
+        _add_embed,
+        _embed,
+        "embed a text file (one text per line) or stdin into a .npy or Parquet file",
+        "Embed each line of a UTF-8 text file (or of stdin, with '-') with a saved pipeline "
+        "and save the (n, d) float32 array: row i is line i, so no line may be empty. The "
+        "file is read and written a chunk of lines at a time, so memory stays bounded "
+        "whatever its length; the output appears only when complete.",
+    ),
+    "similarity": (
+        _add_similarity,
+        _similarity,
+        "embed a few sentences and print their cosine similarities",
+        None,
+    ),
+}
 
 
 def _one_line(exc: BaseException, typed: bool = False) -> str:

@@ -17,6 +17,19 @@ from .tables import Scores, display, md_table, signed
 
 __all__ = ["Report", "write_markdown"]
 
+_BASELINE_BEST = (("baseline", "baseline"), ("best", "best"))
+#: The score tables of a family: title, task family, (metric, row label prefix), variants.
+_SCORE_TABLES = (
+    ("STS (Spearman x 100)", "sts", (("spearman", ""),), _BASELINE_BEST),
+    (
+        "Clustering (x 100)",
+        "clustering",
+        (("accuracy", "acc. "), ("nmi", "NMI ")),
+        (("baseline", "baseline"), ("baseline+l2", "baseline + L2"), ("best+l2", "best (+ L2)")),
+    ),
+    ("Classification (accuracy x 100)", "classification", (("accuracy", ""),), _BASELINE_BEST),
+)
+
 
 class Report(Scores):
     """The scores of a run, and the markdown made of them."""
@@ -24,6 +37,22 @@ class Report(Scores):
     def family_section(self, family: Family, isotropy: pd.DataFrame) -> str:
         """A family's configurations, selection, and STS, clustering, classification and
         isotropy tables."""
+        out = self._selection_lines(family)
+        for title, task_family, metrics, variants in _SCORE_TABLES:
+            tasks = self.tasks(task_family)
+            if tasks:
+                header = [title, *[display(t) for t in tasks], "Avg."]
+                rows = []
+                for metric, prefix in metrics:
+                    rows += self._score_rows(
+                        family.key, tasks, task_family, metric, variants, prefix
+                    )
+                out += [md_table(header, rows), ""]
+        out += _isotropy_table(isotropy[isotropy.model_family == family.key])
+        return "\n".join(out)
+
+    def _selection_lines(self, family: Family) -> list[str]:
+        """The heading, the baseline and best configurations, and the selection's scores."""
         sel = family.selection
         key = family.key
         out = [f"### {family.short}: {family.title}", ""]
@@ -43,78 +72,19 @@ class Report(Scores):
                 f"({short_params(whitening['params'])})."
             )
         out.append("")
-        sts = self.tasks("sts")
-        if sts:
-            header = ["STS (Spearman x 100)", *[display(t) for t in sts], "Avg."]
-            rows = []
-            for variant in ("baseline", "best"):
-                rows.append(
-                    [variant]
-                    + [self.s(key, variant, t, "spearman") for t in sts]
-                    + [self.avg(key, variant, "sts", "spearman")]
-                )
-            rows.append(["gain"] + [signed(b - a) for a, b in zip(rows[0][1:], rows[1][1:])])
-            out += [md_table(header, rows), ""]
-        clustering = self.tasks("clustering")
-        if clustering:
-            header = ["Clustering (x 100)", *[display(t) for t in clustering], "Avg."]
-            rows = []
-            for metric, label in (("accuracy", "acc."), ("nmi", "NMI")):
-                lines = []
-                for variant, name in (
-                    ("baseline", "baseline"),
-                    ("baseline+l2", "baseline + L2"),
-                    ("best+l2", "best (+ L2)"),
-                ):
-                    lines.append(
-                        [f"{label} {name}"]
-                        + [self.s(key, variant, t, metric) for t in clustering]
-                        + [self.avg(key, variant, "clustering", metric)]
-                    )
-                lines.append(
-                    [f"{label} gain"] + [signed(b - a) for a, b in zip(lines[0][1:], lines[2][1:])]
-                )
-                rows += lines
-            out += [md_table(header, rows), ""]
-        classification = self.tasks("classification")
-        if classification:
-            header = [
-                "Classification (accuracy x 100)",
-                *[display(t) for t in classification],
-                "Avg.",
-            ]
-            rows = []
-            for variant in ("baseline", "best"):
-                rows.append(
-                    [variant]
-                    + [self.s(key, variant, t, "accuracy") for t in classification]
-                    + [self.avg(key, variant, "classification", "accuracy")]
-                )
-            rows.append(["gain"] + [signed(b - a) for a, b in zip(rows[0][1:], rows[1][1:])])
-            out += [md_table(header, rows), ""]
-        iso = isotropy[isotropy.model_family == key]
-        if not iso.empty:
-            header = [
-                "Isotropy on STS-B test",
-                "avg. cosine",
-                "isotropy ratio",
-                "top PC variance share",
-            ]
-            rows = []
-            for variant in ("baseline", "best"):
-                part = iso[iso.variant == variant].set_index("metric").score_x100 / 100
-                if part.empty:
-                    continue
-                rows.append(
-                    [
-                        variant,
-                        f"{part['average_cosine']:.3f}",
-                        f"{part['isotropy_ratio']:.3g}",
-                        f"{part['top_pc_variance']:.3f}",
-                    ]
-                )
-            out += [md_table(header, rows), ""]
-        return "\n".join(out)
+        return out
+
+    def _score_rows(self, key, tasks, task_family, metric, variants, prefix) -> list[list]:
+        """A row per ``(variant, label)``: its scores on ``tasks`` and their average; then the
+        gain of the last variant over the first."""
+        rows = [
+            [f"{prefix}{label}"]
+            + [self.s(key, variant, t, metric) for t in tasks]
+            + [self.avg(key, variant, task_family, metric)]
+            for variant, label in variants
+        ]
+        rows.append([f"{prefix}gain"] + [signed(b - a) for a, b in zip(rows[0][1:], rows[-1][1:])])
+        return rows
 
     # -- summary -------------------------------------------------------------------
     def summary_table(self) -> str:
@@ -162,10 +132,46 @@ class Report(Scores):
         return claims(self)
 
 
+def _isotropy_table(iso: pd.DataFrame) -> list[str]:
+    """The isotropy figures of a family's baseline and best on STS-B test; none if absent."""
+    if iso.empty:
+        return []
+    header = ["Isotropy on STS-B test", "avg. cosine", "isotropy ratio", "top PC variance share"]
+    rows = []
+    for variant in ("baseline", "best"):
+        part = iso[iso.variant == variant].set_index("metric").score_x100 / 100
+        if part.empty:
+            continue
+        rows.append(
+            [
+                variant,
+                f"{part['average_cosine']:.3f}",
+                f"{part['isotropy_ratio']:.3g}",
+                f"{part['top_pc_variance']:.3f}",
+            ]
+        )
+    return [md_table(header, rows), ""]
+
+
 def caps_lines(settings: StudySettings, data_counts: dict, dev_n: int, overlap: dict) -> list[str]:
     """The protocol, the caps and the examples per task, as markdown lines."""
-    s = settings
-    lines = [
+    lines = _protocol_lines(settings, dev_n) + _overlap_lines(overlap)
+    lines.append("")
+    lines.append("Examples per task as evaluated:")
+    lines.append("")
+    rows = []
+    for task, n in data_counts.items():
+        hit = overlap.get(task)
+        rows.append([display(task), n, "" if hit is None else f"{hit[0]} of {hit[1]}"])
+    lines.append(
+        md_table(["task", "as evaluated (after the caps)", "pairs also in STS-B dev"], rows)
+    )
+    return lines
+
+
+def _protocol_lines(s: StudySettings, dev_n: int) -> list[str]:
+    """The selection data, the caps and the protocol of each task family."""
+    return [
         f"- **Selection data**: STS-B dev only, {dev_n} pairs, {s.search_cv}-fold cross-validation "
         f"(folds shuffled with seed {s.seed}); the same folds for every candidate. "
         "No evaluation task's labels select anything.",
@@ -203,6 +209,11 @@ def caps_lines(settings: StudySettings, data_counts: dict, dev_n: int, overlap: 
         "- Caps are seeded samples of the release files' lines in file order; the loaders read "
         "the capped copies as they read the release.",
     ]
+
+
+def _overlap_lines(overlap: dict) -> list[str]:
+    """What STS-B dev shares with the evaluation tasks (task -> (shared, all) pairs)."""
+    lines = []
     shared = {t: v for t, v in overlap.items() if v[0]}
     if shared:
         lines.append(
@@ -219,41 +230,13 @@ def caps_lines(settings: StudySettings, data_counts: dict, dev_n: int, overlap: 
             f"{'share' if len(clean) > 1 else 'shares'} no pair with STS-B dev: "
             "the fully held-out STS scores."
         )
-    lines.append("")
-    lines.append("Examples per task as evaluated:")
-    lines.append("")
-    rows = []
-    for task, n in data_counts.items():
-        hit = overlap.get(task)
-        rows.append([display(task), n, "" if hit is None else f"{hit[0]} of {hit[1]}"])
-    lines.append(
-        md_table(["task", "as evaluated (after the caps)", "pairs also in STS-B dev"], rows)
-    )
     return lines
 
 
 def write_markdown(path, families, report: Report, isotropy, settings, extra) -> None:
     """Write results.md: summary, claims, a section per family, protocol and runtime."""
     s = settings
-    mode = "quick" if s.quick else "full"
-    out = [
-        "# Results: plain mean pooling vs the best extraction, per model family",
-        "",
-        "Generated by `python -m benchmarks.paper_study"
-        + (" --quick" if s.quick else "")
-        + "`; do not edit by hand. "
-        f"Mode: **{mode}**. Every number is Spearman, accuracy or NMI x 100. `results.csv` holds "
-        "every number (the `role` column separates `selection` rows, tuned on STS-B dev, from "
-        "`evaluation` rows and the `isotropy` figures); `results.png` plots the averages.",
-        "",
-        "How to read it: each family's **baseline** is plain mean pooling of its token vectors "
-        "(contextual models: the last layer over all tokens, as sentence-transformers pools "
-        "them; static models: the text's tokens, special tokens left out). Its **best** is the "
-        "configuration with the highest mean Spearman over the cross-validation folds of **STS-B "
-        "dev** among a grid of layers, templates, token weights, token exclusions, refiners and "
-        "what the learned steps are fitted on. Only the *Selection* lines are tuned scores; every "
-        "table is on evaluation data that selected nothing.",
-        "",
+    out = _intro_lines(s) + [
         "## Summary (family averages)",
         "",
         report.summary_table(),
@@ -292,3 +275,27 @@ def write_markdown(path, families, report: Report, isotropy, settings, extra) ->
         + "."
     )
     Path(path).write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _intro_lines(s: StudySettings) -> list[str]:
+    """The title, how the file was made and how to read it."""
+    mode = "quick" if s.quick else "full"
+    return [
+        "# Results: plain mean pooling vs the best extraction, per model family",
+        "",
+        "Generated by `python -m benchmarks.paper_study"
+        + (" --quick" if s.quick else "")
+        + "`; do not edit by hand. "
+        f"Mode: **{mode}**. Every number is Spearman, accuracy or NMI x 100. `results.csv` holds "
+        "every number (the `role` column separates `selection` rows, tuned on STS-B dev, from "
+        "`evaluation` rows and the `isotropy` figures); `results.png` plots the averages.",
+        "",
+        "How to read it: each family's **baseline** is plain mean pooling of its token vectors "
+        "(contextual models: the last layer over all tokens, as sentence-transformers pools "
+        "them; static models: the text's tokens, special tokens left out). Its **best** is the "
+        "configuration with the highest mean Spearman over the cross-validation folds of **STS-B "
+        "dev** among a grid of layers, templates, token weights, token exclusions, refiners and "
+        "what the learned steps are fitted on. Only the *Selection* lines are tuned scores; every "
+        "table is on evaluation data that selected nothing.",
+        "",
+    ]

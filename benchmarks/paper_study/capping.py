@@ -65,14 +65,16 @@ def _cap_file(src: Path, dst: Path, cap: int | None, seed: int, header: int = 0)
     _write_lines(dst, lines[:header] + [body[i] for i in keep])
 
 
-def _cap_sts_year(src: Path, dst: Path, cap: int | None, seed: int) -> None:
+def _cap_sts_year(src: Path, dst: Path, settings: StudySettings) -> None:
+    """A yearly STS task: its pairs cap spread over the subsets in proportion."""
+    seed = settings.seed
     inputs = sorted(src.glob("*.input.*.txt"))
     scored = {}
     for path in inputs:
         gold = _raw_lines(path.with_name(path.name.replace(".input.", ".gs.")))
         lines = _raw_lines(path)
         scored[path] = [i for i in range(min(len(lines), len(gold))) if gold[i].strip()]
-    caps = _proportional([len(v) for v in scored.values()], cap)
+    caps = _proportional([len(v) for v in scored.values()], settings.sts_pairs)
     for path, k in zip(inputs, caps):
         gs = path.with_name(path.name.replace(".input.", ".gs."))
         if k is None:
@@ -85,6 +87,64 @@ def _cap_sts_year(src: Path, dst: Path, cap: int | None, seed: int) -> None:
         _write_lines(dst / gs.name, [gold[i] for i in rows])
 
 
+def _cap_stsb(src: Path, dst: Path, settings: StudySettings) -> None:
+    """STS-B: the test pairs capped, train and dev whole."""
+    for path in src.iterdir():
+        cap = settings.sts_pairs if path.name in _STSB.files["test"] else None
+        _cap_file(path, dst / path.name, cap, settings.seed)
+
+
+def _cap_sick(src: Path, dst: Path, settings: StudySettings) -> None:
+    """SICK: test capped as STS pairs, the other splits as classification examples."""
+    caps = {
+        file: settings.sts_pairs if split == "test" else settings.classification_examples
+        for split, files in _SICK.files.items()
+        for file in files
+    }
+    for path in src.iterdir():
+        header = 1 if path.name in caps else 0
+        _cap_file(path, dst / path.name, caps.get(path.name), settings.seed, header)
+
+
+def _cap_clustering(src: Path, dst: Path, settings: StudySettings) -> None:
+    for path in src.iterdir():
+        cap = settings.clustering_texts if path.name in _CLUSTERING[src.name] else None
+        _cap_file(path, dst / path.name, cap, settings.seed)
+
+
+def _cap_one_per_line(src: Path, dst: Path, settings: StudySettings) -> None:
+    """A task with one file per label: the cap spread over the files in proportion."""
+    files = [src / f for f in _ONE_PER_LINE[src.name] if (src / f).is_file()]
+    sizes = [sum(1 for line in _raw_lines(p) if line.strip()) for p in files]
+    caps = dict(zip(files, _proportional(sizes, settings.classification_examples)))
+    for path in src.iterdir():
+        _cap_file(path, dst / path.name, caps.get(path), settings.seed)
+
+
+def _cap_split_files(src: Path, dst: Path, settings: StudySettings) -> None:
+    """A task with one file per split: each split capped (MRPC's files keep their header)."""
+    for path in src.iterdir():
+        capped = path.name in _SPLIT_FILES[src.name]
+        cap = settings.classification_examples if capped else None
+        header = int(src.name == "mrpc" and capped)
+        _cap_file(path, dst / path.name, cap, settings.seed, header=header)
+
+
+def _capper(name: str):
+    """How the release folder ``name`` is capped; None: it is linked as it is."""
+    if name in STS_YEARS:
+        return _cap_sts_year
+    if name == _STSB.folder:
+        return _cap_stsb
+    if name == _SICK.folder:
+        return _cap_sick
+    if name in _CLUSTERING:
+        return _cap_clustering
+    if name in _ONE_PER_LINE:
+        return _cap_one_per_line
+    return _cap_split_files if name in _SPLIT_FILES else None
+
+
 def build_capped_data_home(source, target, settings: StudySettings) -> None:
     """Write a copy of ``source`` with each task cut to the caps of ``settings``.
 
@@ -93,45 +153,11 @@ def build_capped_data_home(source, target, settings: StudySettings) -> None:
     order, so the package's loaders read them as they read the release.
     """
     source, target = Path(source), Path(target)
-    seed = settings.seed
     for folder in sorted(p for p in source.iterdir() if p.is_dir()):
-        name = folder.name
-        out = target / name
-        if name in STS_YEARS:
-            out.mkdir()
-            _cap_sts_year(folder, out, settings.sts_pairs, seed)
-        elif name == _STSB.folder:
-            out.mkdir()
-            for path in folder.iterdir():
-                cap = settings.sts_pairs if path.name in _STSB.files["test"] else None
-                _cap_file(path, out / path.name, cap, seed)
-        elif name == _SICK.folder:
-            out.mkdir()
-            caps = {
-                file: settings.sts_pairs if split == "test" else settings.classification_examples
-                for split, files in _SICK.files.items()
-                for file in files
-            }
-            for path in folder.iterdir():
-                header = 1 if path.name in caps else 0
-                _cap_file(path, out / path.name, caps.get(path.name), seed, header)
-        elif name in _CLUSTERING:
-            out.mkdir()
-            for path in folder.iterdir():
-                cap = settings.clustering_texts if path.name in _CLUSTERING[name] else None
-                _cap_file(path, out / path.name, cap, seed)
-        elif name in _ONE_PER_LINE:
-            out.mkdir()
-            files = [folder / f for f in _ONE_PER_LINE[name] if (folder / f).is_file()]
-            sizes = [sum(1 for line in _raw_lines(p) if line.strip()) for p in files]
-            caps = dict(zip(files, _proportional(sizes, settings.classification_examples)))
-            for path in folder.iterdir():
-                _cap_file(path, out / path.name, caps.get(path), seed)
-        elif name in _SPLIT_FILES:
-            out.mkdir()
-            for path in folder.iterdir():
-                capped = path.name in _SPLIT_FILES[name]
-                cap = settings.classification_examples if capped else None
-                _cap_file(path, out / path.name, cap, seed, header=int(name == "mrpc" and capped))
-        else:
+        out = target / folder.name
+        capper = _capper(folder.name)
+        if capper is None:
             os.symlink(folder, out)
+        else:
+            out.mkdir()
+            capper(folder, out, settings)

@@ -110,7 +110,8 @@ def report_dask(n: int, data_home) -> None:
     single_s = time.perf_counter() - start
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
-        array = da.from_array(np.array(texts, dtype=object), chunks=50_000)
+        # (n, 1): ParallelPostFit gives a lazy array of the right shape for 2-D input only
+        array = da.from_array(np.array(texts, dtype=object)[:, None], chunks=(50_000, 1))
         wrapped = ParallelPostFit(pipe, transform_meta=sd.transform_meta(pipe))
         wrapped.transform(array[:1000]).compute()  # workers load the tokenizer
         start = time.perf_counter()
@@ -131,6 +132,7 @@ def main(argv=None) -> int:
     parser.add_argument("--static-small", type=int, default=100_000)
     parser.add_argument("--static-large", type=int, default=1_000_000)
     parser.add_argument("--dask", action="store_true", help="also the 2-worker LocalCluster row")
+    parser.add_argument("--dask-texts", type=int, default=1_000_000)
     parser.add_argument("--skip-contextual", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -141,7 +143,7 @@ def main(argv=None) -> int:
         report_pair("contextual", args.small, args.large, args.data_home)
     report_pair("static", args.static_small, args.static_large, args.data_home)
     if args.dask:
-        report_dask(args.static_large, args.data_home)
+        report_dask(args.dask_texts, args.data_home)
     return 0
 
 

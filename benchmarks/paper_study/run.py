@@ -109,20 +109,21 @@ def run_study(
     """
     log = log or _Log()
     start = time.perf_counter()
-    phases = {}
+    phases: dict[str, float] = {}
     data_home = get_data_home(data_home)
     settings = _resolve(settings or StudySettings(), data_home)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     keys = [k for k in FAMILY_INFO if k in settings.families]
     tasks = list(settings.tasks) if settings.tasks is not None else list(TASKS)
+    order = [t for t in TASK_ORDER if t in tasks]
     log(f"study ({'quick' if settings.quick else 'full'}): families {keys}; data {data_home}")
 
     with tempfile.TemporaryDirectory(prefix="sentemb-study-") as tmp:
         capped = Path(tmp) / "data"
         capped.mkdir()
         build_capped_data_home(data_home, capped, settings)
-        data_counts = data_sizes(capped, [t for t in TASK_ORDER if t in tasks])
+        data_counts = data_sizes(capped, order)
 
         dev = load_sts("stsb", split="dev", data_home=data_home)
         keep = choose(len(dev.target), settings.dev_pairs, "stsb-dev", settings.seed)
@@ -130,40 +131,66 @@ def run_study(
         overlap = dev_overlap(dev_pairs, data_home)
 
         ctx = Context(settings, data_home, log)
-        t0 = time.perf_counter()
-        families = [build_family(k, ctx) for k in keys]
-        phases["setup (models, Avg. table)"] = time.perf_counter() - t0
+        with _phase(phases, "setup (models, Avg. table)"):
+            families = [build_family(k, ctx) for k in keys]
+        with _phase(phases, "selection on STS-B dev"):
+            for family in families:
+                select(family, dev_pairs, dev_gold, settings, log)
+        configs = _configs(families)
+        with _phase(phases, "evaluation"):
+            evaluator = _evaluate(families, order, settings, capped, log)
 
-        t0 = time.perf_counter()
-        for family in families:
-            select(family, dev_pairs, dev_gold, settings, log)
-        phases["selection on STS-B dev"] = time.perf_counter() - t0
+    extra = {
+        "data_counts": data_counts,
+        "dev_n": len(dev_pairs),
+        "overlap": overlap,
+        "phases": phases,
+    }
+    outputs = (families, evaluator, configs, order)
+    return _write_outputs(output_dir, outputs, settings, extra, start, log)
 
-        configs = {}
-        for family in families:
-            configs[(family.key, "baseline")] = describe_config(family, family.baseline)
-            configs[(family.key, "best")] = describe_config(family, family.selection["pipeline"])
 
-        t0 = time.perf_counter()
-        prepared = {family.key: prepare(family, log) for family in families}
-        evaluator = Evaluator(settings, capped, log)
-        order = [t for t in TASK_ORDER if t in tasks]
-        for task in order:
-            t1 = time.perf_counter()
-            evaluator.run_task(task, families, prepared)
-            log(
-                f"evaluated {task} for {len(families)} families in {time.perf_counter() - t1:.0f} s"
-            )
-        phases["evaluation"] = time.perf_counter() - t0
+@contextlib.contextmanager
+def _phase(phases: dict, name: str):
+    """Time the block as the phase ``name`` of the run."""
+    t0 = time.perf_counter()
+    yield
+    phases[name] = time.perf_counter() - t0
 
+
+def _configs(families) -> dict:
+    """Each family's baseline and best configuration, in words."""
+    configs = {}
+    for family in families:
+        configs[(family.key, "baseline")] = describe_config(family, family.baseline)
+        configs[(family.key, "best")] = describe_config(family, family.selection["pipeline"])
+    return configs
+
+
+def _evaluate(families, order, settings, capped, log) -> Evaluator:
+    """Every family's baseline and best on each task of ``order``, task by task."""
+    prepared = {family.key: prepare(family, log) for family in families}
+    evaluator = Evaluator(settings, capped, log)
+    for task in order:
+        t1 = time.perf_counter()
+        evaluator.run_task(task, families, prepared)
+        log(f"evaluated {task} for {len(families)} families in {time.perf_counter() - t1:.0f} s")
+    return evaluator
+
+
+def _write_outputs(output_dir, outputs, settings, extra, start, log):
+    """The tidy table, the report and the figure: results.csv, results.md, results.png.
+
+    ``outputs`` holds the families, the evaluator, their configurations in words and the
+    tasks asked for, in table order."""
+    families, evaluator, configs, order = outputs
+    dev_n = extra["dev_n"]
     evaluation = evaluation_rows(evaluator.frames, configs)
     means = averages(evaluation)
-    selection = selection_rows(families, configs, len(dev_pairs), settings.search_cv)
+    selection = selection_rows(families, configs, dev_n, settings.search_cv)
     isotropy = isotropy_rows(evaluator.isotropy, configs)
     table = pd.concat([selection, evaluation, means, isotropy], ignore_index=True)
     evaluated = set(evaluation.task)
-    skipped = [t for t in order if t not in evaluated]
-
     head = headline(evaluation.rename(columns={"task_family": "family"})).rename(
         columns={"family": "task_family"}
     )
@@ -179,23 +206,20 @@ def run_study(
         },
     )
     plot(output_dir / "results.png", families, report)
-    phases["total"] = time.perf_counter() - start
+    wall_s = time.perf_counter() - start
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     extra = {
-        "data_counts": data_counts,
-        "dev_n": len(dev_pairs),
-        "overlap": overlap,
-        "skipped": skipped,
-        "wall_s": phases["total"],
+        **extra,
+        "skipped": [t for t in order if t not in evaluated],
+        "wall_s": wall_s,
         "peak_gib": peak_gib,
-        "phases": {k: v for k, v in phases.items() if k != "total"},
     }
-    table = pd.concat([table, runtime_rows(phases["total"], peak_gib)], ignore_index=True)
+    table = pd.concat([table, runtime_rows(wall_s, peak_gib)], ignore_index=True)
     table["n"] = table["n"].astype("Int64")
     table.to_csv(output_dir / "results.csv", index=False, float_format="%.4f")
     write_markdown(output_dir / "results.md", families, report, isotropy, settings, extra)
     log(
-        f"done: wall time {phases['total'] / 60:.1f} min, peak memory {peak_gib:.2f} GiB; wrote "
+        f"done: wall time {wall_s / 60:.1f} min, peak memory {peak_gib:.2f} GiB; wrote "
         f"{output_dir / 'results.md'}, {output_dir / 'results.csv'}, {output_dir / 'results.png'}"
     )
     return table

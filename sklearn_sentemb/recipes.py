@@ -114,7 +114,7 @@ def bert_plus_avg(model, **kw):
 def random(model, **kw):
     """Random token vectors, idf-weighted mean, whitening (Stankevičius & Lukoševičius 2024)."""
     return _pipeline(
-        RandomTokenEmbeddings(tokenizer=model, dim=768, random_state=0),
+        RandomTokenEmbeddings(tokenizer=model, dim=768, random_state=0, **kw),
         TokenPooler("mean", weighting="idf"),
         Whitening(),
     )
@@ -146,6 +146,16 @@ RECIPES = {
     "idf-quantile": idf_quantile,
 }
 
+#: The featurizer options a recipe sets itself, so cannot take.
+_OWN_OPTIONS = {
+    "first-last-avg": ("layers",),
+    "bert-whitening": ("layers",),
+    "prompt-mask": ("template",),
+    "prompt-avg": ("template",),
+}
+#: The only featurizer options of "random": it runs no model, its RandomTokenEmbeddings has these.
+_RANDOM_OPTIONS = ("template", "max_length")
+
 
 def make_recipe(name, model=DEFAULT_MODEL, *, corpus=None, **featurizer_params) -> Pipeline:
     """An unfitted pipeline for the named extraction method.
@@ -160,7 +170,19 @@ def make_recipe(name, model=DEFAULT_MODEL, *, corpus=None, **featurizer_params) 
         Texts the learned steps are fitted on (see :class:`FitOn`); None: the
         texts given to ``fit``.
     **featurizer_params
-        Passed to each :class:`TransformerFeaturizer` (e.g. ``cache``, ``batch_size``).
+        Passed to each :class:`TransformerFeaturizer` (e.g. ``cache``, ``batch_size``);
+        ``random`` runs no model and takes only ``template`` and ``max_length``, for its
+        :class:`RandomTokenEmbeddings`.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe, or a featurizer option the recipe cannot use: one it sets
+        itself (``layers`` of ``first-last-avg`` and ``bert-whitening``, ``template`` of
+        the prompt recipes; change those on the pipeline, e.g.
+        ``set_params(tokens__layers=[2, -1])``), or any but the two above for ``random``.
+    TypeError
+        An option that is no parameter of :class:`TransformerFeaturizer`.
 
     Examples
     --------
@@ -171,6 +193,27 @@ def make_recipe(name, model=DEFAULT_MODEL, *, corpus=None, **featurizer_params) 
     """
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose from {', '.join(RECIPES)}.")
+    for option in featurizer_params:
+        _check_option(name, option)
     pipe = RECIPES[name](model, **featurizer_params)
     pipe.set_params(fit_on__corpus=corpus)
     return pipe
+
+
+def _check_option(name: str, option: str) -> None:
+    """Raise unless the recipe ``name`` passes the featurizer option ``option`` on."""
+    if option not in TransformerFeaturizer().get_params():
+        raise TypeError(
+            f"make_recipe({name!r}): {option!r} is not a TransformerFeaturizer parameter."
+        )
+    if name == "random" and option not in _RANDOM_OPTIONS:
+        raise ValueError(
+            f"make_recipe('random'): the recipe runs no model (its featurizer is "
+            f"RandomTokenEmbeddings), so it cannot use the featurizer option {option!r}; it "
+            f"takes only {' and '.join(_RANDOM_OPTIONS)}."
+        )
+    if option in _OWN_OPTIONS.get(name, ()):
+        raise ValueError(
+            f"make_recipe({name!r}): the recipe sets the featurizer option {option!r} itself; "
+            f"change it on the pipeline instead (set_params(tokens__{option}=...))."
+        )

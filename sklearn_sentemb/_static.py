@@ -96,6 +96,13 @@ class _VocabularyTable(_TokenFeaturizer):
     embeddings): a subclass writes ``_load()``, the tokenizer or model it reads, and
     ``_table(loaded)``."""
 
+    #: The tokenisation parameters, which every such step has.
+    _parameter_constraints = {
+        "add_special_tokens": ["boolean"],
+        "template": [str, None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
     def get_table(self) -> np.ndarray:
         """The (vocab_size, dim) float32 table; row ``i`` is the vector of token id ``i``."""
         self._validate_params()
@@ -170,9 +177,7 @@ class RandomTokenEmbeddings(_VocabularyTable):
         "dim": [Interval(Integral, 1, None, closed="left")],
         "distribution": [StrOptions({"normal", "uniform"})],
         "random_state": [Interval(Integral, 0, None, closed="left")],
-        "add_special_tokens": ["boolean"],
-        "template": [str, None],
-        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        **_VocabularyTable._parameter_constraints,
     }
 
     def __init__(
@@ -233,9 +238,7 @@ class InputTokenEmbeddings(_VocabularyTable):
 
     _parameter_constraints = {
         "model": [str, os.PathLike],
-        "add_special_tokens": ["boolean"],
-        "template": [str, None],
-        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        **_VocabularyTable._parameter_constraints,
     }
 
     def __init__(

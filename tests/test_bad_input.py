@@ -470,6 +470,46 @@ case(
 )
 
 
+def _make_recipe(env, name, **options):
+    from sklearn_sentemb.recipes import make_recipe
+
+    return make_recipe(name, model=env.tiny_bert, **options)
+
+
+# A featurizer option a recipe cannot use is refused, naming the recipe and the option.
+for _recipe_name, _options, _exc, _match in [
+    ("random", {"cache": False}, ValueError, r"runs no model .*option 'cache'; it takes only"),
+    ("random", {"batch_size": 4}, ValueError, r"runs no model .*option 'batch_size'"),
+    ("first-last-avg", {"layers": [2]}, ValueError, r"sets the featurizer option 'layers' itself"),
+    ("bert-whitening", {"layers": -2}, ValueError, r"sets the featurizer option 'layers' itself"),
+    ("prompt-mask", {"template": "{text}"}, ValueError, r"sets the featurizer option 'template'"),
+    ("prompt-avg", {"template": "{text}"}, ValueError, r"sets the featurizer option 'template'"),
+    ("cls", {"no_such": 1}, TypeError, r"'no_such' is not a TransformerFeaturizer parameter"),
+    ("random", {"no_such": 1}, TypeError, r"'no_such' is not a TransformerFeaturizer parameter"),
+]:
+    case(
+        f"recipe-{_recipe_name}-{next(iter(_options))}",
+        lambda env, r=_recipe_name, o=_options: _make_recipe(env, r, **o),
+        _exc,
+        rf"^make_recipe\('{re.escape(_recipe_name)}'\): .*{_match}",
+    )
+
+
+def test_random_recipe_gives_its_tokens_the_template_and_max_length(env):
+    from sklearn_sentemb import RandomTokenEmbeddings, TokenRole
+
+    texts = ["A man plays a guitar with his friends today.", "Someone plays music."]
+    pipe = _make_recipe(env, "random", template="promptbert", max_length=12)
+    alone = RandomTokenEmbeddings(env.tiny_bert, dim=768, template="promptbert", max_length=12)
+    with pytest.warns(UserWarning, match=r"^RandomTokenEmbeddings: 2 text\(s\) exceed max_len"):
+        tokens = pipe[:2].fit_transform(texts)
+    with pytest.warns(UserWarning, match=r"exceed max_length=12"):
+        expected = alone.fit_transform(texts)
+    np.testing.assert_array_equal(tokens.token_ids, expected.token_ids)
+    np.testing.assert_array_equal(tokens.values, expected.values)
+    assert tokens.lengths.max() == 12 and (tokens.roles == TokenRole.TEMPLATE).any()
+
+
 def test_featurizer_memo_hit_of_a_cut_text_still_warns(env):
     long_text = "word " * 100
     with pytest.warns(UserWarning, match=r"exceed max_length=64"):

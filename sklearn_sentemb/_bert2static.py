@@ -259,17 +259,7 @@ class BERT2Static(_VocabularyTable):
         """
         self._validate_params()
         units = self._contexts(X)
-        teacher = TransformerFeaturizer(
-            self.model,
-            max_length=self.max_length,
-            batch_size=self.teacher_batch_size,
-            device=self.device,
-            dtype=self.dtype,
-            cache=False,  # one mean per context is kept, never the corpus's token vectors
-            progress=False,
-        )
-        loaded = teacher._load_model(step="BERT2Static")
-        teacher.set_params(layers=self._layer_index(loaded.n_layers))
+        teacher, loaded = self._teacher()
         key = self._table_key(teacher, loaded, units)
         fitted = self._cache_get(key)
         if fitted is None:
@@ -301,7 +291,10 @@ class BERT2Static(_VocabularyTable):
         if self.corpus is None:
             texts = self._check_texts(X)
         elif isinstance(self.corpus, (str, os.PathLike)):
-            texts = list(_named_corpus(os.fspath(self.corpus), self.data_home))
+            try:
+                texts = list(_named_corpus(os.fspath(self.corpus), self.data_home))
+            except (OSError, ValueError) as exc:
+                raise type(exc)(f"BERT2Static(corpus={self.corpus!r}): {exc}") from exc
         else:
             texts = check_texts(self.corpus, "BERT2Static(corpus=...)")
         if not texts:
@@ -309,6 +302,20 @@ class BERT2Static(_VocabularyTable):
         if self.context == "sentence":
             texts = [unit for text in texts for unit in _SENTENCE_END.split(text)]
         return texts
+
+    def _teacher(self):
+        """The featurizer of the teacher's layer, and its loaded model."""
+        teacher = TransformerFeaturizer(
+            self.model,
+            max_length=self.max_length,
+            batch_size=self.teacher_batch_size,
+            device=self.device,
+            dtype=self.dtype,
+            cache=False,  # one mean per context is kept, never the corpus's token vectors
+            progress=False,
+        )
+        loaded = teacher._load_model(step="BERT2Static")
+        return teacher.set_params(layers=self._layer_index(loaded.n_layers)), loaded
 
     def _layer_index(self, n_layers) -> int:
         layer = self.layer

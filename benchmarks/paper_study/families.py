@@ -18,7 +18,7 @@ from sklearn_sentemb import (
     load_glove,
 )
 from sklearn_sentemb.datasets import load_corpus
-from sklearn_sentemb.recipes import B2S_EPOCHS
+from sklearn_sentemb.recipes import B2S_TRAINING
 from sklearn_sentemb.search import make_refiner, make_search_pipeline
 
 from .capping import choose
@@ -174,7 +174,7 @@ class Context:
                 self.settings.l6_model,
                 corpus=corpus,
                 dim=dim,
-                epochs=B2S_EPOCHS,
+                **B2S_TRAINING,
                 teacher_batch_size=self.settings.batch_size,
                 random_state=self.settings.seed,
             ).fit()

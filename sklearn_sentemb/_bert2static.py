@@ -149,7 +149,8 @@ class BERT2Static(_VocabularyTable):
     every target of the context. The loss of a step is, for scores ``s = <c, v>`` clamped to
     [-20, 20], the mean over targets of ``log(1 + exp(-s))`` for the target plus, for each
     of the ``n_negatives`` draws, the mean of ``log(1 + exp(s))`` for the negative. The table
-    starts from word2vec's ``uniform(-0.5 / dim, 0.5 / dim)``. The vocabulary is the
+    starts from word2vec's ``uniform(-0.5 / dim, 0.5 / dim)``, the first draw of
+    ``numpy.random.default_rng(random_state)``. The vocabulary is the
     teacher's WordPiece vocabulary, not the reference's whitespace words.
 
     The corpus streams through the teacher ``256`` contexts at a time; what ``fit`` keeps

@@ -44,13 +44,13 @@ FAMILY_INFO = {
         "static",
     ),
     "b2s": (
-        "B2S: BERT2Static vectors trained with all-MiniLM-L6-v2 as the teacher on WikiText-103 "
+        "BERT2Static vectors trained with all-MiniLM-L6-v2 as the teacher on WikiText-103 "
         "valid+test sentences (384-d)",
         "B2S",
         "static",
     ),
     "b2s100": (
-        "B2S-100: as B2S, 100-d (the context vectors projected on their 100 leading singular "
+        "as B2S, 100-d (the context vectors projected on their 100 leading singular "
         "vectors; the reading of the make_recipe('b2s-100') docstring)",
         "B2S-100",
         "static",

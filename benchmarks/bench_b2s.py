@@ -5,7 +5,7 @@ teacher: the other table this library learns from a model over a corpus, one for
 sentence as well. The ratio says what the training adds to the teacher's pass.
 
 Run from the repository root:
-``python benchmarks/bench_b2s.py --data-home DIR [--max-sentences N] [--epochs E]``.
+``python -m benchmarks.bench_b2s --data-home DIR [--max-sentences N] [--epochs E]``.
 """
 
 from __future__ import annotations

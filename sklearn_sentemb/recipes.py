@@ -148,7 +148,7 @@ def b2s_100(model, **kw):
 #: Training of the B2S recipes: WikiText-103 valid+test (0.5M words) is tiny beside the
 #: reference's corpus, so more epochs (the teacher runs once whatever their number) at a larger
 #: step than BERT2Static's defaults (1 epoch, 0.001), which leave such a table barely moved.
-B2S_TRAINING = {"epochs": 5, "learning_rate": 0.01}
+B2S_TRAINING = {"epochs": 20, "learning_rate": 0.01}
 
 #: Recipe name -> builder ``f(model, **featurizer_params) -> Pipeline``.
 RECIPES = {

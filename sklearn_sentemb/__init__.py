@@ -3,6 +3,7 @@
 Importing the package does not import torch: the model-backed steps load it lazily.
 """
 
+from ._bert2static import BERT2Static
 from ._cache import DiskCache, clear_memory_cache, get_memory_cache_limit, set_memory_cache_limit
 from ._featurize import TransformerFeaturizer
 from ._fit_on import FitOn
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllButTheTop",
     "AveragedTokenEmbeddings",
+    "BERT2Static",
     "CommonComponentRemoval",
     "DiskCache",
     "FitOn",

@@ -29,6 +29,7 @@ def _text_steps(env):
     """Every public step that takes texts, by name, fitted where fitting needs no texts."""
     from sklearn_sentemb import (
         AveragedTokenEmbeddings,
+        BERT2Static,
         FitOn,
         InputTokenEmbeddings,
         RandomTokenEmbeddings,
@@ -43,6 +44,7 @@ def _text_steps(env):
         "RandomTokenEmbeddings": RandomTokenEmbeddings(env.tiny_bert, dim=8),
         "InputTokenEmbeddings": InputTokenEmbeddings(env.tiny_bert),
         "AveragedTokenEmbeddings": AveragedTokenEmbeddings(featurizer, fallback="zero"),
+        "BERT2Static": BERT2Static(env.tiny_bert, subsample=None),
         "TokenMixer": TokenMixer(featurizer, RandomTokenEmbeddings(env.tiny_bert, dim=32)),
         "WordVectors": WordVectors(np.eye(3), ["a", "b", "c"]),
         "FitOn": FitOn(["a text"]),
@@ -54,6 +56,7 @@ TEXT_STEPS = [
     "RandomTokenEmbeddings",
     "InputTokenEmbeddings",
     "AveragedTokenEmbeddings",
+    "BERT2Static",
     "TokenMixer",
     "WordVectors",
 ]
@@ -134,6 +137,40 @@ for _step, _method, _call in [
         ValueError,
         rf"^{_step}: the model folder '.*gone' does not exist",
     )
+
+
+# BERT2Static: its corpus, teacher and training parameters.
+for _name, _params, _X, _exc, _match in [
+    ("corpus-set", {"corpus": {"a", "b"}}, None, TypeError, r"^BERT2Static\(corpus=...\): .*got a set"),
+    ("corpus-number-item", {"corpus": ["a", 3]}, None, TypeError, r"^BERT2Static\(corpus=...\): .*item 1 is int"),
+    ("empty-corpus", {}, [], ValueError, r"^BERT2Static: fit needs at least one text"),
+    ("no-text-tokens", {}, ["", " "], ValueError, r"^BERT2Static: the corpus has no text tokens"),
+    ("layer-out-of-range", {"layer": 9}, ["a"], ValueError, r"^BERT2Static: layer 9 is out of range .* 4 layers"),
+    ("dim-above-hidden", {"dim": 33}, ["a b"], ValueError, r"^BERT2Static: dim=33 exceeds the teacher's hidden size 32"),
+    ("device", {"device": "tpu"}, ["a"], ValueError, r"^BERT2Static: device='tpu' is not a torch device"),
+    ("context", {"context": "word"}, ["a"], ValueError, r"'context' parameter of BERT2Static must be a str among"),
+    ("learning-rate", {"learning_rate": 0}, ["a"], ValueError, r"'learning_rate' parameter of BERT2Static must be"),
+    ("cache-false", {"cache": False}, ["a"], ValueError, r"'cache' parameter of BERT2Static must be"),
+    ("corpus-file-gone", {"corpus": "/nonexistent/corpus.txt"}, None, FileNotFoundError, r"^BERT2Static\(corpus='/nonexistent/corpus.txt'\): .*neither 'wikitext103' nor an existing file"),
+]:  # fmt: skip
+    case(
+        f"BERT2Static-{_name}",
+        lambda env, p=_params, X=_X: _text_steps(env)["BERT2Static"].set_params(**p).fit(X),
+        _exc,
+        _match,
+    )
+case(
+    "BERT2Static-fit-model-folder-gone",
+    lambda env: _from_missing_folder(env, lambda se, m: se.BERT2Static(m).fit(["a"])),
+    ValueError,
+    r"^BERT2Static: the model folder '.*gone' does not exist",
+)
+case(
+    "recipe-b2s-batch-size",
+    lambda env: _make_recipe(env, "b2s", batch_size=8),
+    ValueError,
+    r"^make_recipe\('b2s'\): its featurizer is BERT2Static, which has no option 'batch_size'",
+)
 
 
 def _averaged_with_device(env, device):

@@ -10,6 +10,7 @@ from sklearn.frozen import FrozenEstimator
 
 from sklearn_sentemb import (
     AveragedTokenEmbeddings,
+    BERT2Static,
     InputTokenEmbeddings,
     RandomTokenEmbeddings,
     TokenMixer,
@@ -17,6 +18,7 @@ from sklearn_sentemb import (
     load_glove,
 )
 from sklearn_sentemb.datasets import load_corpus
+from sklearn_sentemb.recipes import B2S_TRAINING
 from sklearn_sentemb.search import make_refiner, make_search_pipeline
 
 from .capping import choose
@@ -131,6 +133,7 @@ class Context:
         self.log = log
         self._avg = None
         self._sentences = None
+        self._b2s = {}
 
     def sentences(self) -> list[str]:
         if self._sentences is None:
@@ -161,6 +164,30 @@ class Context:
             self._avg = FrozenEstimator(avg)
         return self._avg
 
+    def b2s(self, dim):
+        """BERT2Static of all-MiniLM-L6-v2 trained once on Avg.'s WikiText sentences (frozen),
+        and how its training went, in words."""
+        if dim not in self._b2s:
+            corpus = self.corpus(self.settings.avg_sentences, "wiki-avg")
+            start = time.perf_counter()
+            b2s = BERT2Static(
+                self.settings.l6_model,
+                corpus=corpus,
+                dim=dim,
+                **B2S_TRAINING,
+                teacher_batch_size=self.settings.batch_size,
+                random_state=self.settings.seed,
+            ).fit()
+            seconds = time.perf_counter() - start
+            self.log(f"B2S table (dim {dim}) trained on {corpus!r} in {seconds:.0f} s")
+            notes = (
+                f"Training: {b2s.n_contexts_} sentence contexts of {corpus!r}, {b2s.epochs} "
+                f"epoch(s), {b2s.n_targets_} targets after subsampling, {seconds / 60:.1f} min "
+                "on this machine (one teacher pass per sentence, then the table's updates)."
+            )
+            self._b2s[dim] = (FrozenEstimator(b2s), notes)
+        return self._b2s[dim]
+
 
 def build_family(key: str, ctx: Context) -> Family:
     """The baseline pipeline and the grids of one model family."""
@@ -182,6 +209,10 @@ def build_family(key: str, ctx: Context) -> Family:
     if key == "avg":
         grids = _static_grids(s.quick, wiki, 3, s.seed)
         return Family(key, make_search_pipeline(ctx.avg()), grids)
+    if key in ("b2s", "b2s100"):
+        tokens, notes = ctx.b2s(None if key == "b2s" else 100)
+        grids = _static_grids(s.quick, wiki, 3, s.seed)
+        return Family(key, make_search_pipeline(tokens), grids, notes=notes)
     if key == "l3":
         return Family(key, contextual(s.l3_model), _contextual_grids(s.quick, wiki, s.seed))
     if key == "l6":

@@ -65,6 +65,8 @@ class Report(Scores):
             f"{100 * sel['dev_best']:.2f} ± {100 * sel['dev_best_std']:.2f} (tuned on these "
             "folds: not a held-out score)."
         )
+        if family.notes:
+            out.append(f"- {family.notes}")
         whitening = best_with_refiner(sel["candidates"], "Whitening")
         if whitening is not None:
             out.append(
@@ -130,6 +132,48 @@ class Report(Scores):
     def claims(self) -> str:
         """The paper's four claims, each with its verdict on these models."""
         return claims(self)
+
+    def b2s_comparison(self) -> str:
+        """B2S against Avg. and the input embeddings (the paper: Avg. beats B2S); "" without
+        a B2S family."""
+        keys = [f.key for f in self.families]
+        b2s = [k for k in ("b2s", "b2s100") if k in keys]
+        others = [k for k in ("avg", "input") if k in keys]
+        if not b2s or not others:
+            return ""
+        short = {f.key: f.short for f in self.families}
+        parts = []
+        for variant in ("baseline", "best"):
+            cells = [
+                f"{short[k]} {self.avg(k, variant, 'sts', 'spearman'):.2f}" for k in b2s + others
+            ]
+            parts.append(f"{variant}: " + ", ".join(cells))
+        verdict = ""
+        if "avg" in others:
+            beats = [
+                all(
+                    self.avg("avg", v, "sts", "spearman") > self.avg(k, v, "sts", "spearman")
+                    for v in ("baseline", "best")
+                )
+                for k in b2s
+            ]
+            verdict = (
+                " The paper's finding that Avg. beats B2S "
+                + (
+                    "holds here"
+                    if all(beats)
+                    else "holds here only in part"
+                    if any(beats)
+                    else "does not hold here"
+                )
+                + " (STS average, baseline and best)."
+            )
+        return (
+            "**B2S against Avg. and input embeddings.** STS averages, "
+            + "; ".join(parts)
+            + "."
+            + verdict
+        )
 
 
 def _isotropy_table(iso: pd.DataFrame) -> list[str]:
@@ -250,6 +294,9 @@ def write_markdown(path, families, report: Report, isotropy, settings, extra) ->
         "## Per model family",
         "",
     ]
+    comparison = report.b2s_comparison()
+    if comparison:
+        out[out.index("## Per model family") : out.index("## Per model family")] = [comparison, ""]
     for family in families:
         out.append(report.family_section(family, isotropy))
     out += ["## Evaluation data, caps and protocol", ""]

@@ -43,6 +43,18 @@ FAMILY_INFO = {
         "Avg.",
         "static",
     ),
+    "b2s": (
+        "BERT2Static vectors trained with all-MiniLM-L6-v2 as the teacher on WikiText-103 "
+        "valid+test sentences (384-d)",
+        "B2S",
+        "static",
+    ),
+    "b2s100": (
+        "as B2S, 100-d (the context vectors projected on their 100 leading singular "
+        "vectors; the reading of the make_recipe('b2s-100') docstring)",
+        "B2S-100",
+        "static",
+    ),
     "l3": ("paraphrase-MiniLM-L3-v2 (contextual)", "MiniLM-L3", "contextual"),
     "l6": ("all-MiniLM-L6-v2 (contextual)", "MiniLM-L6", "contextual"),
     "bert_avg": (
@@ -51,7 +63,7 @@ FAMILY_INFO = {
         "mixed",
     ),
 }
-STATIC = ("random", "glove", "input", "avg")
+STATIC = ("random", "glove", "input", "avg", "b2s", "b2s100")
 CONTEXTUAL = ("l3", "l6")
 
 # Task order of the evaluation loop: SICK-E right after SICK-R, so that the SICK test

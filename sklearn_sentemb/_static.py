@@ -51,15 +51,15 @@ def _table_tokens(table, texts, tokenize_texts, vocabulary) -> TokenEmbeddings:
     their positions in ``texts``), and the batch carries ``unique`` so that a pooler
     pools each distinct text once. Nothing is gathered unless ``values`` is read.
     """
-    index = {}
-    inverse = np.fromiter(
-        (index.setdefault(text, len(index)) for text in texts), dtype=np.int64, count=len(texts)
-    )
-    if len(index) == len(texts):
+    if len(dict.fromkeys(texts)) == len(texts):  # no repeats (the quick test)
         tokenized = tokenize_texts(texts, None)
         return TokenEmbeddings.from_table(
             table, tokenized.offsets, tokenized.ids, tokenized.roles, vocabulary
         )
+    index = {}
+    inverse = np.fromiter(
+        (index.setdefault(text, len(index)) for text in texts), dtype=np.int64, count=len(texts)
+    )
     first = np.unique(inverse, return_index=True)[1]
     tokenized = tokenize_texts(list(index), first)
     distinct = TokenEmbeddings.from_table(

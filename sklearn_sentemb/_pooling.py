@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
@@ -272,7 +274,12 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             raise ValueError(
                 f"TokenPooler: token vectors have width {X.dim}, but {self.n_features_in_} in fit."
             )
-        if self.weighting is not None or self._uses_frequent() or X.values.flags.writeable:
+        if (
+            X.table is not None  # pooled from the table, never built: nothing to keep
+            or self.weighting is not None
+            or self._uses_frequent()
+            or X.values.flags.writeable
+        ):
             return self._pool(X)
         # Stateless pooling of shared, read-only token vectors (a featurizer's memoised
         # output): a grid search pools them once per refiner candidate, so keep the result.
@@ -285,7 +292,11 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _pool(self, X: TokenEmbeddings) -> np.ndarray:
         _check_values(X)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-            pooled = self._reduce(X)
+            if X.unique is not None and self.method != "mask":  # mask errors name a text
+                first, inverse = X.unique
+                pooled = self._reduce(X[first])[inverse]  # each distinct text once
+            else:
+                pooled = self._reduce(X)
         finite = np.isfinite(pooled).all(axis=1)
         if not finite.all():  # finite token vectors beyond float32, or their weighted sum
             raise ValueError(
@@ -372,7 +383,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _keep_mask(self, X: TokenEmbeddings, frequent: bool = True) -> np.ndarray:
         """Tokens kept by ``exclude``; ``frequent=False`` ignores "frequent"."""
-        keep = np.ones(len(X.values), dtype=bool)
+        keep = np.ones(len(X.token_ids), dtype=bool)
         ids, strings = [], []
         for item in self._exclude_items():
             if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
@@ -435,13 +446,15 @@ def _check_values(X: TokenEmbeddings) -> None:
     """
     if X.derived.get(_CHECKED):
         return
-    kind = X.values.dtype.kind
+    kind = X.dtype.kind
     if kind not in "fiu":
         raise TypeError(
             "TokenPooler: token vectors must be real numbers (float32 from a featurizer), "
-            f"got dtype {X.values.dtype}."
+            f"got dtype {X.dtype}."
         )
-    if kind == "f":
+    if X.table is not None:
+        _check_table_rows(X)
+    elif kind == "f":
         with np.errstate(over="ignore", invalid="ignore"):
             total = X.values.sum()  # finite, unless a value is not (or the sum overflows)
         if not np.isfinite(total):
@@ -453,8 +466,44 @@ def _check_values(X: TokenEmbeddings) -> None:
                     f"(token {int(bad[0] - X.offsets[text])} of that text); check the "
                     "featurizer's output (e.g. its dtype) before pooling."
                 )
-    if not X.values.flags.writeable:
+    if X.table is None and not X.values.flags.writeable:
         X.derived[_CHECKED] = True
+
+
+_FINITE_ROWS: dict = {}
+
+
+def _check_table_rows(X: TokenEmbeddings) -> None:
+    """`_check_values` of a batch gathered lazily: the table rows of its tokens are finite.
+
+    A read-only table is checked once per table object; a writable one, each time, on the
+    rows the batch uses.
+    """
+    table = X.table
+    if table.dtype.kind != "f":
+        return
+    cached = _FINITE_ROWS.get(id(table))
+    with np.errstate(over="ignore", invalid="ignore"):
+        if cached is not None and cached[0] is table:
+            finite = cached[1]
+        elif not table.flags.writeable:
+            finite = None if np.isfinite(table.sum()) else np.isfinite(table).all(axis=1)
+            if len(_FINITE_ROWS) > 16:
+                _FINITE_ROWS.clear()
+            _FINITE_ROWS[id(table)] = (table, finite)
+        else:
+            used = np.flatnonzero(np.bincount(X.token_ids, minlength=len(table)))
+            finite = None if np.isfinite(table[used].sum()) else np.isfinite(table).all(axis=1)
+    if finite is None:  # the common case: a sum is finite only if every term is
+        return
+    bad = np.flatnonzero(~finite[X.token_ids])
+    if bad.size:
+        text = int(np.searchsorted(X.offsets, bad[0], side="right") - 1)
+        raise ValueError(
+            f"TokenPooler: the token vectors of text {text} contain NaN or infinity "
+            f"(token {int(bad[0] - X.offsets[text])} of that text); check the "
+            "featurizer's output (e.g. its dtype) before pooling."
+        )
 
 
 def _vocabulary_ids(X: TokenEmbeddings, what: str) -> np.ndarray:
@@ -486,8 +535,41 @@ def _segment_mean(X: TokenEmbeddings, keep: np.ndarray, weights=None) -> np.ndar
     w = keep.astype(np.float64) if weights is None else np.where(keep, weights, 0.0)
     scale = np.divide(1.0, counts, out=np.zeros(len(X)), where=counts > 0)
     w = w * np.repeat(scale, X.lengths)
+    if X.table is not None:
+        return _table_mean(X, keep, w.astype(np.float32))
     out = _pool_matrix(X, w.astype(np.float32)) @ X.values
     return np.asarray(out, dtype=np.float32)
+
+
+#: Texts per block of the sparse product of `_table_mean` (blocks run on threads).
+_TABLE_BLOCK = 2048
+
+
+def _table_mean(X: TokenEmbeddings, keep: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``W @ table``, with ``W`` the sparse (n_texts, n_vocabulary) matrix of the kept tokens'
+    weights ``w``: the rows of the general path's product, without gathering token vectors.
+
+    Its CSR arrays are the kept token ids and their offsets, so each text sums the same
+    terms in the same order as ``_pool_matrix(X, w) @ X.values``.
+    """
+    kept = np.zeros(len(X) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(X.segment_ids[keep], minlength=len(X)), out=kept[1:])
+    table = X.table
+    weights = sp.csr_matrix(
+        (w[keep], X.token_ids[keep], kept),
+        shape=(len(X), len(table)),
+    )
+    blocks = [slice(i, i + _TABLE_BLOCK) for i in range(0, len(X), _TABLE_BLOCK)]
+    if len(blocks) < 2:
+        return np.asarray(weights @ table, dtype=np.float32)
+    out = np.empty((len(X), table.shape[1]), dtype=np.float32)
+
+    def product(rows):  # scipy's sparse product runs without the GIL
+        out[rows] = weights[rows] @ table
+
+    with ThreadPoolExecutor(min(len(blocks), os.cpu_count() or 1)) as pool:
+        list(pool.map(product, blocks))
+    return out
 
 
 def _segment_max(X: TokenEmbeddings, keep: np.ndarray) -> np.ndarray:
@@ -516,7 +598,10 @@ def _segment_max(X: TokenEmbeddings, keep: np.ndarray) -> np.ndarray:
 
 def _take(X: TokenEmbeddings, rows: np.ndarray, valid: np.ndarray) -> np.ndarray:
     out = np.zeros((len(X), X.dim), dtype=np.float32)
-    out[valid] = X.values[rows[valid]]
+    if X.table is not None:  # the rows' own table rows, without gathering every token
+        out[valid] = X.table[X.token_ids[rows[valid]]]
+    else:
+        out[valid] = X.values[rows[valid]]
     return out
 
 

@@ -44,10 +44,30 @@ OOV_TOKEN = "[OOV]"
 
 
 # -- shared helpers ----------------------------------------------------------------------
-def _gather(table, tokenized, vocabulary) -> TokenEmbeddings:
-    """`TokenEmbeddings` whose vectors are the rows ``table[ids]``."""
-    values = np.take(table, tokenized.ids, axis=0)
-    return TokenEmbeddings(values, tokenized.offsets, tokenized.ids, tokenized.roles, vocabulary)
+def _table_tokens(table, texts, tokenize_texts, vocabulary) -> TokenEmbeddings:
+    """Lazy `TokenEmbeddings` of ``texts`` whose vectors are rows of ``table``.
+
+    Each distinct text is tokenised once (``tokenize_texts(texts, items)``, ``items``
+    their positions in ``texts``), and the batch carries ``unique`` so that a pooler
+    pools each distinct text once. Nothing is gathered unless ``values`` is read.
+    """
+    if len(dict.fromkeys(texts)) == len(texts):  # no repeats (the quick test)
+        tokenized = tokenize_texts(texts, None)
+        return TokenEmbeddings.from_table(
+            table, tokenized.offsets, tokenized.ids, tokenized.roles, vocabulary
+        )
+    index = {}
+    inverse = np.fromiter(
+        (index.setdefault(text, len(index)) for text in texts), dtype=np.int64, count=len(texts)
+    )
+    first = np.unique(inverse, return_index=True)[1]
+    tokenized = tokenize_texts(list(index), first)
+    distinct = TokenEmbeddings.from_table(
+        table, tokenized.offsets, tokenized.ids, tokenized.roles, vocabulary
+    )
+    tokens = distinct[inverse]
+    tokens.unique = (first, inverse)
+    return tokens
 
 
 def _input_embedding_matrix(loaded) -> np.ndarray:
@@ -110,15 +130,19 @@ class _VocabularyTable(_TokenFeaturizer):
 
     def _embed(self, texts) -> TokenEmbeddings:
         loaded = self._load()
-        tokenized = tokenize(
-            loaded.tokenizer,
-            texts,
-            template=self.template,
-            max_length=self.max_length,
-            add_special_tokens=self.add_special_tokens,
-            step=type(self).__name__,
-        )
-        return _gather(self._table(loaded), tokenized, loaded.vocabulary)
+
+        def tokenize_texts(texts, items):
+            return tokenize(
+                loaded.tokenizer,
+                texts,
+                template=self.template,
+                max_length=self.max_length,
+                add_special_tokens=self.add_special_tokens,
+                step=type(self).__name__,
+                items=items,
+            )
+
+        return _table_tokens(self._table(loaded), texts, tokenize_texts, loaded.vocabulary)
 
 
 # -- random --------------------------------------------------------------------------------
@@ -387,15 +411,19 @@ class AveragedTokenEmbeddings(_TokenFeaturizer):
         """Rows of ``table_`` for the tokens of ``texts``, tokenised as the featurizer does."""
         featurizer = self.featurizer_
         loaded = featurizer._load_tokenizer(step=type(self).__name__)
-        tokenized = tokenize(
-            loaded.tokenizer,
-            texts,
-            template=featurizer.template,
-            max_length=self.max_length_,
-            truncation=featurizer.truncation,
-            step=type(self).__name__,
-        )
-        return _gather(self.table_, tokenized, loaded.vocabulary)
+
+        def tokenize_texts(texts, items):
+            return tokenize(
+                loaded.tokenizer,
+                texts,
+                template=featurizer.template,
+                max_length=self.max_length_,
+                truncation=featurizer.truncation,
+                step=type(self).__name__,
+                items=items,
+            )
+
+        return _table_tokens(self.table_, texts, tokenize_texts, loaded.vocabulary)
 
 
 def _corpus_chunks(featurizer, texts):
@@ -560,7 +588,7 @@ class WordVectors(_TokenFeaturizer):
             segments = np.repeat(np.arange(len(texts)), lengths)
             lengths = np.bincount(segments[known], minlength=len(texts))
             ids = ids[known]
-            values = np.take(self.vectors_, ids, axis=0)
+            values = None  # rows of vectors_, gathered only if read
         else:
             values = np.take(self.vectors_, np.where(known, ids, 0), axis=0)
             values[~known] = 0.0
@@ -571,6 +599,8 @@ class WordVectors(_TokenFeaturizer):
         offsets = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         roles = np.full(len(ids), TokenRole.TEXT, dtype=np.int8)
+        if values is None:
+            return TokenEmbeddings.from_table(self.vectors_, offsets, ids, roles, vocabulary)
         return TokenEmbeddings(values, offsets, ids, roles, vocabulary)
 
     def _token_regex(self):

@@ -9,7 +9,9 @@ per token.
 from __future__ import annotations
 
 import itertools
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +66,7 @@ def tokenize(
     truncation="warn",
     add_special_tokens=True,
     step="TransformerFeaturizer",
+    items=None,
 ) -> Tokenized:
     """Tokenise ``texts`` with specials and template around each, cutting only the text.
 
@@ -82,6 +85,9 @@ def tokenize(
         Whether to add the tokenizer's special tokens ([CLS], [SEP], ...).
     step : str
         Name of the calling step, used in messages.
+    items : array of int, optional
+        The caller's item number of each text (for messages), when ``texts``
+        are, e.g., the distinct ones of its input; default ``0..n-1``.
     """
     head, tail = _special_parts(tokenizer) if add_special_tokens else ([], [])
     prefix, suffix = _template_parts(tokenizer, resolve_template(template))
@@ -90,9 +96,7 @@ def tokenize(
     roles_after = _template_roles(tokenizer, suffix) + [TokenRole.SPECIAL] * len(tail)
 
     n = len(texts)
-    encoded = _encode(tokenizer, texts) if n else []
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
-    flat = np.fromiter(itertools.chain.from_iterable(encoded), dtype=np.int64, count=lengths.sum())
+    lengths, flat = _encode(tokenizer, texts)
 
     kept = lengths
     if max_length is not None:
@@ -104,9 +108,10 @@ def tokenize(
             )
         too_long = np.flatnonzero(lengths > budget)
         if too_long.size:
+            item = too_long[0] if items is None else items[too_long[0]]
             message = (
                 f"{step}: {too_long.size} text(s) exceed max_length={max_length} tokens and are "
-                f"cut, the first being item {too_long[0]}: {texts[too_long[0]]!r:.80}."
+                f"cut, the first being item {item}: {texts[too_long[0]]!r:.80}."
             )
             if truncation == "error":
                 raise ValueError(message + " Set truncation='warn' to cut them.")
@@ -135,16 +140,67 @@ def tokenize(
     return Tokenized(ids, roles, offsets)
 
 
-def _encode(tokenizer, texts) -> list[list[int]]:
-    """Token ids of each text, without special tokens."""
+#: Texts per tokenizer call when a long batch is split over threads.
+_ENCODE_BLOCK = 1024
+_PLAIN_BACKENDS: dict = {}
+
+
+def _encode(tokenizer, texts) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of each text, without special tokens: (lengths, concatenated ids).
+
+    The Rust tokenizer is called directly (the Python wrapper's per-text conversion costs
+    more than the tokenisation itself), on blocks of texts in two threads, so that one
+    block's conversion to numpy overlaps the tokenisation of the next.
+    """
+    backend = _plain_backend(tokenizer)
+    if backend is None:
+        ids = tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)
+        return _flatten(ids["input_ids"])
+    # ``encode_batch_fast`` skips the character offsets, which no role needs.
+    encode = getattr(backend, "encode_batch_fast", backend.encode_batch)
+
+    def block(chunk):
+        return _flatten([e.ids for e in encode(chunk, add_special_tokens=False)])
+
+    texts = list(texts)
+    if len(texts) <= _ENCODE_BLOCK or (os.cpu_count() or 1) < 2:
+        return block(texts)
+    chunks = [texts[i : i + _ENCODE_BLOCK] for i in range(0, len(texts), _ENCODE_BLOCK)]
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(block, chunks))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _flatten(encoded) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    flat = itertools.chain.from_iterable(encoded)
+    return lengths, np.fromiter(flat, dtype=np.int64, count=int(lengths.sum()))
+
+
+def _plain_backend(tokenizer):
+    """The tokenizer's Rust tokenizer without padding or truncation, or None (a slow one).
+
+    A copy when the tokenizer has them set (its own is left alone, as other callers use
+    it), made once per tokenizer and vocabulary size.
+    """
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None and backend.truncation is None and backend.padding is None:
-        # The Rust tokenizer directly: the Python wrapper's per-text conversion costs more
-        # than the tokenisation itself.
-        return [e.ids for e in backend.encode_batch(list(texts), add_special_tokens=False)]
-    return tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)[
-        "input_ids"
-    ]
+    if backend is None:
+        return None
+    if backend.truncation is None and backend.padding is None:
+        return backend
+    size = backend.get_vocab_size(with_added_tokens=True)
+    cached = _PLAIN_BACKENDS.get(id(backend))
+    if cached is not None and cached[0] is backend and cached[1] == size:
+        return cached[2]
+    from tokenizers import Tokenizer
+
+    plain = Tokenizer.from_str(backend.to_str())
+    plain.no_padding()
+    plain.no_truncation()
+    if len(_PLAIN_BACKENDS) > 16:
+        _PLAIN_BACKENDS.clear()
+    _PLAIN_BACKENDS[id(backend)] = (backend, size, plain)
+    return plain
 
 
 def _special_parts(tokenizer):

@@ -50,6 +50,17 @@ class TokenEmbeddings:
         Token string of each vocabulary id (shared by all texts), used by
         poolers to exclude punctuation or sub-word pieces.
 
+    Attributes
+    ----------
+    table : ndarray of shape (n_vocabulary, dim) or None
+        For a batch made by :meth:`from_table`, the table whose rows
+        ``table[token_ids]`` are the token vectors; None otherwise.
+    unique : tuple of two int arrays, or None
+        ``(first, inverse)`` when the batch knows that its texts repeat:
+        text ``i`` has the same tokens and vectors as text
+        ``first[inverse[i]]``, so a pooler may pool ``self[first]`` only and
+        expand with ``inverse``. Indexing and concatenation drop it.
+
     Examples
     --------
     >>> import numpy as np
@@ -66,7 +77,16 @@ class TokenEmbeddings:
     [[4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
     """
 
-    __slots__ = ("values", "offsets", "token_ids", "roles", "vocabulary", "derived")
+    __slots__ = (
+        "_values",
+        "offsets",
+        "token_ids",
+        "roles",
+        "vocabulary",
+        "derived",
+        "table",
+        "unique",
+    )
 
     def __init__(self, values, offsets, token_ids, roles, vocabulary=None):
         values = np.asarray(values)
@@ -74,29 +94,104 @@ class TokenEmbeddings:
             raise ValueError(
                 f"TokenEmbeddings: values must be 2-D (tokens, dim), got shape {values.shape}."
             )
+        self._set_tokens(len(values), offsets, token_ids, roles, vocabulary)
+        self._values = values
+        self.table = None
+
+    @classmethod
+    def from_table(cls, table, offsets, token_ids, roles, vocabulary=None) -> TokenEmbeddings:
+        """A batch whose token vectors are the rows ``table[token_ids]``, gathered lazily.
+
+        Nothing is gathered until ``values`` is read; :class:`TokenPooler`
+        pools mean, weighted mean and mask from the table directly (one sparse
+        texts x vocabulary product), without building the token vectors.
+
+        Parameters
+        ----------
+        table : ndarray of shape (n_vocabulary, dim)
+            One vector per token id (kept by reference: do not modify it
+            while the batch is in use).
+        offsets, token_ids, roles, vocabulary
+            As for the constructor; every id must index a row of ``table``.
+
+        Returns
+        -------
+        TokenEmbeddings
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_sentemb import TokenEmbeddings
+        >>> table = np.eye(3, dtype=np.float32)
+        >>> tokens = TokenEmbeddings.from_table(table, [0, 2], [2, 0], [0, 0])
+        >>> tokens.values.tolist()
+        [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+        """
+        table = np.asarray(table)
+        if table.ndim != 2:
+            raise ValueError(
+                f"TokenEmbeddings: a table must be 2-D (vocabulary, dim), got shape {table.shape}."
+            )
+        self = cls.__new__(cls)
+        token_ids = np.asarray(token_ids, dtype=np.int64)
+        self._set_tokens(len(token_ids), offsets, token_ids, roles, vocabulary)
+        if token_ids.size and (token_ids.min() < 0 or token_ids.max() >= len(table)):
+            bad = int(np.flatnonzero((token_ids < 0) | (token_ids >= len(table)))[0])
+            raise ValueError(
+                f"TokenEmbeddings: token id {int(token_ids[bad])} (token row {bad}) does not "
+                f"index the table of {len(table)} rows."
+            )
+        self._values = None
+        self.table = table
+        return self
+
+    def _set_tokens(self, n_rows, offsets, token_ids, roles, vocabulary) -> None:
+        """Check and store everything but the vectors (``n_rows`` tokens)."""
         offsets = np.asarray(offsets, dtype=np.int64)
         token_ids = np.asarray(token_ids, dtype=np.int64)
         roles = np.asarray(roles, dtype=np.int8)
         if offsets.ndim != 1 or offsets.size == 0 or offsets[0] != 0:
             raise ValueError("TokenEmbeddings: offsets must be 1-D and start at 0.")
-        if offsets[-1] != len(values) or np.any(np.diff(offsets) < 0):
+        if offsets[-1] != n_rows or np.any(np.diff(offsets) < 0):
             raise ValueError(
                 "TokenEmbeddings: offsets must be non-decreasing and end at "
-                f"len(values)={len(values)}, got last offset {offsets[-1]}."
+                f"len(values)={n_rows}, got last offset {offsets[-1]}."
             )
-        if token_ids.shape != (len(values),) or roles.shape != (len(values),):
+        if token_ids.shape != (n_rows,) or roles.shape != (n_rows,):
             raise ValueError(
                 "TokenEmbeddings: token_ids and roles need one entry per token row "
-                f"({len(values)}), got {token_ids.shape} and {roles.shape}."
+                f"({n_rows}), got {token_ids.shape} and {roles.shape}."
             )
-        self.values = values
         self.offsets = offsets
         self.token_ids = token_ids
         self.roles = roles
         self.vocabulary = vocabulary
+        self.unique = None
         # Results computed from read-only values (e.g. pooled vectors), keyed by their
         # recipe; steps may reuse them because such values never change.
         self.derived = {}
+
+    @property
+    def values(self) -> np.ndarray:
+        """Token vectors, shape (n_tokens_total, dim); gathered from ``table`` on first read."""
+        if self._values is None:
+            self._values = np.take(self.table, self.token_ids, axis=0)
+        return self._values
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Dtype of the token vectors."""
+        return (self.table if self._values is None else self._values).dtype
+
+    def __reduce__(self):
+        # A lazy batch travels with its table only while that is smaller than its vectors.
+        if self._values is None and len(self.token_ids) * self.dim > self.table.size:
+            args = (self.table, self.offsets, self.token_ids, self.roles, self.vocabulary)
+            return (_from_table, args)
+        return (
+            type(self),
+            (self.values, self.offsets, self.token_ids, self.roles, self.vocabulary),
+        )
 
     # -- shape -----------------------------------------------------------------
     def __len__(self) -> int:
@@ -105,7 +200,7 @@ class TokenEmbeddings:
     @property
     def dim(self) -> int:
         """Width of each token vector."""
-        return self.values.shape[1]
+        return (self.table if self._values is None else self._values).shape[1]
 
     @property
     def lengths(self) -> np.ndarray:
@@ -119,8 +214,8 @@ class TokenEmbeddings:
 
     def __repr__(self) -> str:
         return (
-            f"TokenEmbeddings(n_texts={len(self)}, n_tokens={len(self.values)}, "
-            f"dim={self.dim}, dtype={self.values.dtype})"
+            f"TokenEmbeddings(n_texts={len(self)}, n_tokens={len(self.token_ids)}, "
+            f"dim={self.dim}, dtype={self.dtype})"
         )
 
     # -- indexing --------------------------------------------------------------
@@ -161,9 +256,10 @@ class TokenEmbeddings:
         return self._with_rows(rows, new_offsets)
 
     def _with_rows(self, rows, offsets) -> TokenEmbeddings:
-        return TokenEmbeddings(
-            self.values[rows], offsets, self.token_ids[rows], self.roles[rows], self.vocabulary
-        )
+        ids, roles = self.token_ids[rows], self.roles[rows]
+        if self._values is None:  # stays lazy
+            return TokenEmbeddings.from_table(self.table, offsets, ids, roles, self.vocabulary)
+        return TokenEmbeddings(self._values[rows], offsets, ids, roles, self.vocabulary)
 
     # -- combination -----------------------------------------------------------
     @classmethod
@@ -178,17 +274,21 @@ class TokenEmbeddings:
         lengths = np.concatenate([b.lengths for b in batches])
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return cls(
-            np.concatenate([b.values for b in batches]),
-            offsets,
-            np.concatenate([b.token_ids for b in batches]),
-            np.concatenate([b.roles for b in batches]),
-            batches[0].vocabulary,
-        )
+        ids = np.concatenate([b.token_ids for b in batches])
+        roles = np.concatenate([b.roles for b in batches])
+        table = batches[0].table
+        if all(b._values is None and b.table is table for b in batches):  # one table: lazy
+            return cls.from_table(table, offsets, ids, roles, batches[0].vocabulary)
+        values = np.concatenate([b.values for b in batches])
+        return cls(values, offsets, ids, roles, batches[0].vocabulary)
 
     def with_values(self, values) -> TokenEmbeddings:
         """Same tokens with other vectors (``values`` has one row per token)."""
         return TokenEmbeddings(values, self.offsets, self.token_ids, self.roles, self.vocabulary)
+
+
+def _from_table(table, offsets, token_ids, roles, vocabulary) -> TokenEmbeddings:
+    return TokenEmbeddings.from_table(table, offsets, token_ids, roles, vocabulary)
 
 
 def _ranges(starts, lengths, new_offsets) -> np.ndarray:

@@ -624,6 +624,61 @@ case(  # in an excluded [SEP] that mean pooling weighs by zero (0 * nan is nan)
     ValueError,
     NOT_FINITE.format(0, 3),
 )
+
+
+def _from_table(*args):
+    from sklearn_sentemb import TokenEmbeddings
+
+    return TokenEmbeddings.from_table(*args)
+
+
+def _num_table(value=None, row=5, writeable=True):
+    """``_num_tokens`` gathered lazily from an 8-row table (id ``row`` set to ``value``)."""
+    table = np.arange(24, dtype=np.float32).reshape(8, 3)
+    if value is not None:
+        table[row, 1] = value
+    table.setflags(write=writeable)
+    plain = _num_tokens()
+    return _from_table(table, plain.offsets, plain.token_ids, plain.roles, _NUM_VOCAB)
+
+
+for _method in ("mean", "max", "cls", "first", "last"):
+    for _writeable in (True, False):
+        case(  # id 5 is token 1 of text 1
+            f"pool-{_method}-nan-in-a-table-row-{'writable' if _writeable else 'read-only'}",
+            lambda env, m=_method, w=_writeable: _num_pooler(m).fit_transform(
+                _num_table(np.nan, writeable=w)
+            ),
+            ValueError,
+            NOT_FINITE.format(1, 1),
+        )
+case(
+    "pool-table-of-bools",
+    lambda env: _num_pooler().fit_transform(
+        _from_table(np.ones((8, 3), dtype=bool), [0, 1], [4], [0])
+    ),
+    TypeError,
+    r"^TokenPooler: token vectors must be real numbers .*got dtype bool",
+)
+case(
+    "tokens-from-table-id-outside-the-table",
+    lambda env: _from_table(np.zeros((8, 3), np.float32), [0, 2], [4, 8], [0, 0]),
+    ValueError,
+    r"^TokenEmbeddings: token id 8 \(token row 1\) does not index the table of 8 rows",
+)
+case(
+    "tokens-from-table-negative-id",
+    lambda env: _from_table(np.zeros((8, 3), np.float32), [0, 1], [-1], [0]),
+    ValueError,
+    r"^TokenEmbeddings: token id -1 \(token row 0\) does not index",
+)
+case(
+    "tokens-from-table-not-2d",
+    lambda env: _from_table(np.zeros(8, np.float32), [0, 1], [1], [0]),
+    ValueError,
+    r"^TokenEmbeddings: a table must be 2-D \(vocabulary, dim\), got shape \(8,\)",
+)
+
 for _dtype, _shown in [(bool, "bool"), (complex, "complex128"), (object, "object"), (str, "<U")]:
     case(
         f"pool-values-{_shown}",

@@ -49,6 +49,9 @@ class TokenEmbeddings:
     vocabulary : ndarray of str, optional
         Token string of each vocabulary id (shared by all texts), used by
         poolers to exclude punctuation or sub-word pieces.
+    pooler_head : tuple of two ndarrays, optional
+        ``(weight, bias)`` of the model's pooler head (dense + tanh), for
+        ``TokenPooler("pooler")``; set by a featurizer whose checkpoint has one.
 
     Examples
     --------
@@ -66,9 +69,9 @@ class TokenEmbeddings:
     [[4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
     """
 
-    __slots__ = ("values", "offsets", "token_ids", "roles", "vocabulary", "derived")
+    __slots__ = ("values", "offsets", "token_ids", "roles", "vocabulary", "pooler_head", "derived")
 
-    def __init__(self, values, offsets, token_ids, roles, vocabulary=None):
+    def __init__(self, values, offsets, token_ids, roles, vocabulary=None, pooler_head=None):
         values = np.asarray(values)
         if values.ndim != 2:
             raise ValueError(
@@ -94,6 +97,7 @@ class TokenEmbeddings:
         self.token_ids = token_ids
         self.roles = roles
         self.vocabulary = vocabulary
+        self.pooler_head = pooler_head
         # Results computed from read-only values (e.g. pooled vectors), keyed by their
         # recipe; steps may reuse them because such values never change.
         self.derived = {}
@@ -162,7 +166,12 @@ class TokenEmbeddings:
 
     def _with_rows(self, rows, offsets) -> TokenEmbeddings:
         return TokenEmbeddings(
-            self.values[rows], offsets, self.token_ids[rows], self.roles[rows], self.vocabulary
+            self.values[rows],
+            offsets,
+            self.token_ids[rows],
+            self.roles[rows],
+            self.vocabulary,
+            self.pooler_head,
         )
 
     # -- combination -----------------------------------------------------------
@@ -184,10 +193,12 @@ class TokenEmbeddings:
             np.concatenate([b.token_ids for b in batches]),
             np.concatenate([b.roles for b in batches]),
             batches[0].vocabulary,
+            batches[0].pooler_head,
         )
 
     def with_values(self, values) -> TokenEmbeddings:
-        """Same tokens with other vectors (``values`` has one row per token)."""
+        """Same tokens with other vectors (``values`` has one row per token); no pooler head,
+        which belongs to the model's own vectors."""
         return TokenEmbeddings(values, self.offsets, self.token_ids, self.roles, self.vocabulary)
 
 

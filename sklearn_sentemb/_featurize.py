@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 from ._base import TextStep
 from ._cache import DiskCache, HiddenStateCache, recent_outputs
 from ._models import DEFAULT_MODEL, first_input, layer_output, load_model, load_tokenizer
-from ._tokenize import resolve_template, tokenize
+from ._tokenize import template_identity, tokenize
 from ._tokens import TokenEmbeddings
 
 __all__ = ["TransformerFeaturizer"]
@@ -76,6 +76,9 @@ class TransformerFeaturizer(_TokenFeaturizer):
         Prompt with a ``{text}`` placeholder, or a name from
         ``PROMPT_TEMPLATES``. ``[MASK]`` in it becomes the tokenizer's mask
         token. Template tokens get the ``TEMPLATE`` role, the mask ``MASK``.
+        The PromptBERT presets (``"promptbert"``, ``"promptbert-of"``) end
+        each text with "." unless it ends in ``.?"'``, as PromptBERT's own
+        code does; a template given as a string leaves the text as it is.
     max_length : int, optional
         Most tokens per sequence, special and template tokens included;
         default: the smaller of the tokenizer's ``model_max_length`` (when
@@ -304,6 +307,7 @@ class TransformerFeaturizer(_TokenFeaturizer):
             tokenized.ids,
             tokenized.roles,
             loaded.vocabulary,
+            loaded.pooler,
         )
 
     # -- layers ----------------------------------------------------------------
@@ -360,7 +364,7 @@ class TransformerFeaturizer(_TokenFeaturizer):
     def _config_key(self, loaded) -> str:
         parts = [
             loaded.fingerprint,
-            resolve_template(self.template),
+            template_identity(self.template),
             self._resolved_max_length(loaded),
             str(loaded.model.dtype),
         ]

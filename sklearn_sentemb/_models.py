@@ -59,6 +59,8 @@ class LoadedModel:
     vocabulary: Any  # token string of each id, an object array
     # (n_layers, layer_steps) found on loading, or why not: static steps need no layers.
     layers: Any = field(default=None, repr=False)
+    # (weight, bias) of the checkpoint's dense + tanh pooler head as float32 arrays, or None.
+    pooler: Any = field(default=None, repr=False)
     # Held around each forward pass of this model: the capturing hooks sit on the model's own
     # layer modules, shared by every thread, so two passes at once would capture each other's
     # states. Passes of different models run in parallel.
@@ -288,8 +290,12 @@ def _load(path, device, dtype, trust_remote_code, model_kwargs, fingerprint, ste
     hf_logging.set_verbosity_error()  # "pooler weights not initialised" is harmless here
     hf_logging.disable_progress_bar()
     try:
-        model = AutoModel.from_pretrained(
-            path, dtype=dtype, trust_remote_code=trust_remote_code, **model_kwargs
+        model, info = AutoModel.from_pretrained(
+            path,
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            output_loading_info=True,
+            **model_kwargs,
         )
     except (OSError, ValueError, TypeError) as exc:  # TypeError: a bad model_kwargs entry
         given = f" with model_kwargs={model_kwargs!r}" if model_kwargs else ""
@@ -305,11 +311,30 @@ def _load(path, device, dtype, trust_remote_code, model_kwargs, fingerprint, ste
         model.config.use_cache = False  # decoders: no key/value cache for a single pass
     model.eval().to(device)
     loaded = LoadedModel(tokenizer, model, path, fingerprint, device, vocabulary_array(tokenizer))
+    loaded.pooler = _pooler_head(model, info.get("missing_keys", ()))
     try:
         loaded.layers = _probe_layers(loaded)
     except ValueError as exc:  # only a step that runs the model needs the layers: it raises
         loaded.layers = str(exc)
     return loaded
+
+
+def _pooler_head(model, missing_keys):
+    """``(weight, bias)`` of the model's pooler head (BERT's dense + tanh on the first token),
+    or None where the model has none or the checkpoint lacks its weights (transformers then
+    initialises them at random)."""
+    import torch
+
+    head = getattr(model, "pooler", None)
+    dense = getattr(head, "dense", None)
+    if not isinstance(dense, torch.nn.Linear) or not isinstance(
+        getattr(head, "activation", None), torch.nn.Tanh
+    ):
+        return None
+    if any(key.startswith("pooler.") or ".pooler." in key for key in missing_keys):
+        return None
+    bias = torch.zeros(dense.out_features) if dense.bias is None else dense.bias
+    return tuple(t.detach().float().cpu().numpy() for t in (dense.weight, bias))
 
 
 def first_input(args, kwargs):

@@ -20,9 +20,26 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._tokens import ChunkedTokenEmbeddings, TokenEmbeddings, TokenRole, iter_chunks
 
-__all__ = ["TokenPooler"]
+__all__ = ["PROMPTBERT_FREQUENT", "PROMPTBERT_PUNCTUATION", "TokenPooler"]
 
+#: PromptBERT's punctuation list (``pun_remove_set`` of kongds/Prompt-BERT), 47 tokens of
+#: the bert-base-uncased vocabulary.
+PROMPTBERT_PUNCTUATION = tuple(
+    '? * # ´ ’ = … | ~ / ‚ ¿ – » - € ‘ " ( • ` $ : [ ” % £ < [UNK] ; “ @ _ { ^ , . ! ™ & ] > '
+    "\\ ' ) + —".split()
+)
+#: PromptBERT's frequent-token list for BERT (its ``remove_set``), 36 tokens.
+PROMPTBERT_FREQUENT = tuple(
+    ". a the in , is to of and ' on man - s with for \" at ##s woman are it two that you dog "
+    "said playing i an as was from : by white".split()
+)
+#: Named token lists that ``exclude`` accepts beside the rules.
+_EXCLUDE_PRESETS = {
+    "promptbert-punctuation": PROMPTBERT_PUNCTUATION,
+    "promptbert-frequent": PROMPTBERT_FREQUENT,
+}
 _EXCLUDE_NAMES = {"special", "template", "mask", "punctuation", "subword", "frequent"}
+_EXCLUDE_NAMES |= set(_EXCLUDE_PRESETS)
 _EXCLUDE_METHODS = {"mean", "max", "first", "last"}  # the methods that read `exclude`
 _ROLE_OF = {"special": TokenRole.SPECIAL, "template": TokenRole.TEMPLATE, "mask": TokenRole.MASK}
 _LEARNED = ("weights_", "default_weight_", "a_", "frequent_ids_")
@@ -33,9 +50,12 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     Parameters
     ----------
-    method : {"mean", "max", "cls", "first", "last", "mask"}, default="mean"
+    method : {"mean", "max", "cls", "pooler", "first", "last", "mask"}, default="mean"
         ``mean``/``max`` reduce over the kept tokens; ``cls`` takes the first
-        token of the sequence whatever ``exclude`` says; ``first``/``last``
+        token of the sequence whatever ``exclude`` says; ``pooler`` passes
+        that token through the model's pooler head, ``tanh(W x + b)``
+        (transformers' ``pooler_output``, SimCSE's and PromptBERT's "cls"), which
+        the featurizer hands on where its checkpoint has one; ``first``/``last``
         take the first/last kept token; ``mask`` averages the template's
         mask-token vectors (see ``TransformerFeaturizer(template=...)``).
     exclude : tuple, default=("special",)
@@ -43,10 +63,13 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         "special" ([CLS], [SEP], ...), "template" (prompt tokens around the
         text), "mask", "punctuation" (tokens made only of punctuation),
         "subword" (word-piece continuations such as "##ing"), "frequent" (the
-        ``n_frequent`` most frequent token ids seen in ``fit``), and explicit
-        token ids (int) or token strings (a string that is neither an option
-        nor a token of the vocabulary raises ``ValueError``). ``()`` keeps
-        every token.
+        ``n_frequent`` most frequent token ids seen in ``fit``), the named
+        lists "promptbert-punctuation" and "promptbert-frequent" (PromptBERT's
+        47 punctuation and 36 frequent tokens of the bert-base-uncased
+        vocabulary, ``PROMPTBERT_PUNCTUATION`` and ``PROMPTBERT_FREQUENT``; the
+        tokens of the list that the vocabulary has), and explicit token ids
+        (int) or token strings (a string that is neither an option nor a token
+        of the vocabulary raises ``ValueError``). ``()`` keeps every token.
     weighting : {None, "idf", "sif", "usif"}, default=None
         Per-token weights learned in ``fit`` for ``method="mean"`` (any other
         method with a weighting is rejected with a ``ValueError``). Each kept
@@ -56,6 +79,15 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         derived from the data [3]_. See Notes. None: the plain mean.
     sif_a : float, default=1e-3
         The ``a`` of ``weighting="sif"`` (Arora et al. use 1e-4 to 1e-3).
+    usif_n : float or None, default=11
+        The expected sentence length ``n`` in uSIF's ``a``: 11, as in the
+        reference code (about the mean STS sentence length); None: the mean
+        number of fitted tokens per text.
+    token_norm : {None, "dimension"}, default=None
+        ``"dimension"`` divides each dimension of the kept token vectors by its
+        L2 norm over the text's kept tokens before ``method="mean"`` weighs and
+        averages them, as uSIF's reference code does; a dimension that is zero
+        over the whole text stays zero.
     n_frequent : int, default=10
         How many of the most frequent token ids ``exclude=(..., "frequent")``
         leaves out; unused when ``exclude`` does not list "frequent".
@@ -72,7 +104,9 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     default_weight_ : float
         Weight of a token id never seen in ``fit`` (ids beyond ``weights_``
         included): the largest idf, ``log(1 + n_texts) + 1``, for "idf"; 1.0
-        (``p(w) = 0``) for "sif"; 2.0 (``a / (a/2)``) for "usif".
+        (``p(w) = 0``) for "sif"; for "usif", the weight of the smallest
+        fitted probability (the reference's rule for unseen words), 2.0 when
+        nothing was fitted.
     a_ : float
         The ``a`` used by "sif" (``sif_a``) or derived by "usif" (``inf``
         when no token passes the uSIF threshold; every weight is then 2).
@@ -116,12 +150,14 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
       :math:`c(w) = \ln\frac{1 + N}{1 + df(w)} + 1`.
     - SIF [2]_: :math:`c(w) = a / (a + p(w))` with ``a = sif_a``.
     - uSIF [3]_: :math:`c(w) = a / (a/2 + p(w))`, where :math:`|V|` is the
-      number of distinct token ids fitted, :math:`n` the mean number of fitted
-      tokens per text (the expected random-walk length), the threshold
-      :math:`\tau = 1 - (1 - 1/|V|)^n`,
+      number of distinct token ids fitted, :math:`n` the expected sentence
+      (random-walk) length, the threshold
+      :math:`\tau = 1 - (1 - 1/|V|)^n` (``n = usif_n``),
       :math:`\alpha = |\{w : p(w) > \tau\}| / |V|`, :math:`Z = |V| / 2` and
-      :math:`a = (1 - \alpha) / (\alpha Z)`. The paper's piecewise
-      common-component removal is a separate step on the pooled vectors.
+      :math:`a = (1 - \alpha) / (\alpha Z)`; an id not seen in ``fit`` gets
+      the smallest fitted :math:`p(w)`. With ``token_norm="dimension"`` this is
+      the reference's pooling; its piecewise common-component removal is
+      ``CommonComponentRemoval(5, weighted=True)`` on the pooled vectors.
 
     ``exclude=(..., "frequent")`` is PromptBERT's removal of frequent tokens,
     one of the "-biases" ablations of static token embeddings [4]_.
@@ -163,20 +199,32 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     """
 
     _parameter_constraints = {
-        "method": [StrOptions({"mean", "max", "cls", "first", "last", "mask"})],
+        "method": [StrOptions({"mean", "max", "cls", "pooler", "first", "last", "mask"})],
         "exclude": [tuple, list, str, None],
         "weighting": [StrOptions({"idf", "sif", "usif"}), None],
         "sif_a": [Interval(Real, 0, None, closed="neither")],
+        "usif_n": [Interval(Real, 0, None, closed="neither"), None],
+        "token_norm": [StrOptions({"dimension"}), None],
         "n_frequent": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
-        self, method="mean", *, exclude=("special",), weighting=None, sif_a=1e-3, n_frequent=10
+        self,
+        method="mean",
+        *,
+        exclude=("special",),
+        weighting=None,
+        sif_a=1e-3,
+        usif_n=11,
+        token_norm=None,
+        n_frequent=10,
     ):
         self.method = method
         self.exclude = exclude
         self.weighting = weighting
         self.sif_a = sif_a
+        self.usif_n = usif_n
+        self.token_norm = token_norm
         self.n_frequent = n_frequent
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -216,9 +264,8 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             self.weights_ = _sif_weights(counts, self.a_)
             self.default_weight_ = 1.0
         elif self.weighting == "usif":
-            self.a_ = _usif_a(counts, len(X))
-            self.weights_ = _usif_weights(counts, self.a_)
-            self.default_weight_ = 2.0
+            self.a_ = _usif_a(counts, len(X), self.usif_n)
+            self.weights_, self.default_weight_ = _usif_weights(counts, self.a_)
         return self
 
     def fit_transform(self, X, y=None):
@@ -283,7 +330,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             return self._pool(X)
         # Stateless pooling of shared, read-only token vectors (a featurizer's memoised
         # output): a grid search pools them once per refiner candidate, so keep the result.
-        key = (self.method, repr(self._exclude_items()))
+        key = (self.method, repr(self._exclude_items()), self.token_norm)
         pooled = X.derived.get(key)
         if pooled is None:
             pooled = X.derived[key] = self._pool(X)
@@ -308,6 +355,8 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _reduce(self, X: TokenEmbeddings) -> np.ndarray:
         if self.method == "cls":
             return _take(X, X.offsets[:-1], np.diff(X.offsets) > 0)
+        if self.method == "pooler":
+            return _pooler_output(X)
         if self.method == "mask":
             keep = X.roles == TokenRole.MASK
             counts = np.bincount(X.segment_ids[keep], minlength=len(X))
@@ -324,6 +373,8 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if self.weighting is not None:
                 self._check_fitted("weights_", f"weighting={self.weighting!r}")
                 weights = _lookup(self.weights_, self.default_weight_, X.token_ids)
+            if self.token_norm == "dimension":
+                X = X.with_values(_dimension_normalised(X, keep))
             return _segment_mean(X, keep, weights)
         if self.method == "max":
             return _segment_max(X, keep)
@@ -373,6 +424,11 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 f"TokenPooler: weighting={self.weighting!r} weights the tokens of "
                 f"method='mean' only, got method={self.method!r}; use weighting=None."
             )
+        if self.token_norm is not None and self.method != "mean":
+            raise ValueError(
+                f"TokenPooler: token_norm={self.token_norm!r} normalises the tokens of "
+                f"method='mean' only, got method={self.method!r}; use token_norm=None."
+            )
 
     def _check_fitted(self, attribute: str, what: str):
         if not hasattr(self, attribute):
@@ -390,7 +446,7 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 ids.append(int(item))
             elif item in _ROLE_OF:
                 keep &= X.roles != _ROLE_OF[item]
-            elif item in ("punctuation", "subword"):
+            elif item in ("punctuation", "subword", *_EXCLUDE_PRESETS):
                 keep &= ~_vocabulary_flags(X, item)[_vocabulary_ids(X, item)]
             elif item == "frequent":
                 ids.extend(self._frequent_ids() if frequent else ())
@@ -596,6 +652,38 @@ def _segment_max(X: TokenEmbeddings, keep: np.ndarray) -> np.ndarray:
     return out
 
 
+def _dimension_normalised(X: TokenEmbeddings, keep: np.ndarray) -> np.ndarray:
+    """The token vectors with each dimension divided by its L2 norm over the kept tokens of
+    their text (uSIF's ``v / norm(v, axis=0)`` per sentence); a zero norm leaves zeros."""
+    squares = _pool_matrix(X, keep.astype(np.float64)) @ np.square(X.values, dtype=np.float64)
+    norms = np.sqrt(squares)
+    inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return (X.values * inverse[X.segment_ids]).astype(np.float32)
+
+
+def _pooler_output(X: TokenEmbeddings) -> np.ndarray:
+    """The first token of each text through the model's pooler head, ``tanh(x W^T + b)``."""
+    head = X.pooler_head
+    if head is None:
+        raise ValueError(
+            "TokenPooler(method='pooler'): these token vectors carry no pooler head: the "
+            "featurizer's checkpoint has none (its pooler weights are missing), or they come "
+            "from a static featurizer or a token mixer; use method='cls' for the raw first "
+            "token."
+        )
+    weight, bias = head
+    if weight.shape[1] != X.dim:
+        raise ValueError(
+            f"TokenPooler(method='pooler'): the pooler head takes vectors of width "
+            f"{weight.shape[1]}, but the token vectors have width {X.dim} (a concatenation "
+            "of layers?)."
+        )
+    first = _take(X, X.offsets[:-1], np.diff(X.offsets) > 0)
+    out = np.tanh(first @ weight.T + bias).astype(np.float32)
+    out[np.diff(X.offsets) == 0] = 0.0
+    return out
+
+
 def _take(X: TokenEmbeddings, rows: np.ndarray, valid: np.ndarray) -> np.ndarray:
     out = np.zeros((len(X), X.dim), dtype=np.float32)
     if X.table is not None:  # the rows' own table rows, without gathering every token
@@ -618,7 +706,8 @@ _FLAGS_CACHE: dict = {}
 
 
 def _vocabulary_flags(X: TokenEmbeddings, kind: str) -> np.ndarray:
-    """Boolean per vocabulary id: punctuation-only tokens, or word-piece continuations.
+    """Boolean per vocabulary id: punctuation-only tokens, word-piece continuations, or the
+    tokens of a named list.
 
     Computed once per vocabulary object (featurizers share one per model), not per call.
     """
@@ -628,6 +717,9 @@ def _vocabulary_flags(X: TokenEmbeddings, kind: str) -> np.ndarray:
         return cached[1]
     if kind == "subword":
         flags = np.array([isinstance(t, str) and t.startswith("##") for t in vocab], dtype=bool)
+    elif kind in _EXCLUDE_PRESETS:
+        listed = set(_EXCLUDE_PRESETS[kind])
+        flags = np.array([t in listed for t in vocab], dtype=bool)
     else:
         flags = np.array([_is_punctuation(t) for t in vocab], dtype=bool)
     if len(_FLAGS_CACHE) > 16:
@@ -718,13 +810,17 @@ def _sif_weights(counts: np.ndarray, a: float) -> np.ndarray:
     return a / (a + _probabilities(counts))
 
 
-def _usif_a(counts: np.ndarray, n_texts: int) -> float:
-    """uSIF's ``a = (1 - alpha) / (alpha * |V| / 2)`` (Ethayarajh, 2018); inf if alpha = 0."""
+def _usif_a(counts: np.ndarray, n_texts: int, length: float | None = 11) -> float:
+    """uSIF's ``a = (1 - alpha) / (alpha * |V| / 2)`` (Ethayarajh, 2018); inf if alpha = 0.
+
+    ``length`` is the expected sentence length ``n``; None: the mean fitted tokens per text.
+    """
     seen = counts[counts > 0]
     n_vocabulary = len(seen)
     if n_vocabulary == 0:
         return float("inf")
-    length = seen.sum() / n_texts  # expected random-walk length: mean fitted tokens per text
+    if length is None:
+        length = seen.sum() / n_texts
     threshold = 1.0 - (1.0 - 1.0 / n_vocabulary) ** length
     alpha = np.count_nonzero(seen / seen.sum() > threshold) / n_vocabulary
     if alpha == 0:
@@ -732,11 +828,15 @@ def _usif_a(counts: np.ndarray, n_texts: int) -> float:
     return float((1.0 - alpha) / (alpha * n_vocabulary / 2.0))
 
 
-def _usif_weights(counts: np.ndarray, a: float) -> np.ndarray:
-    """uSIF weights ``a / (a/2 + p(w))``; 2 everywhere when ``a`` is infinite."""
+def _usif_weights(counts: np.ndarray, a: float) -> tuple[np.ndarray, float]:
+    """uSIF weights ``a / (a/2 + p(w))`` and the weight of an unseen id, whose ``p`` is the
+    smallest fitted one (as in the reference code); 2 everywhere when ``a`` is infinite."""
     if np.isinf(a):
-        return np.full(len(counts), 2.0)
-    return a / (a / 2.0 + _probabilities(counts))
+        return np.full(len(counts), 2.0), 2.0
+    p = _probabilities(counts)
+    smallest = p[counts > 0].min()
+    p = np.where(counts > 0, p, smallest)
+    return a / (a / 2.0 + p), float(a / (a / 2.0 + smallest))
 
 
 def _lookup(table: np.ndarray, default: float, ids: np.ndarray) -> np.ndarray:

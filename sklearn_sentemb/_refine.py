@@ -307,13 +307,23 @@ class AllButTheTop(_DirectionRemoval):
 
     Mu & Viswanath (2018): a few dominating directions, shared by all embeddings, carry
     little meaning. A row ``x`` becomes ``x' - U^T U x'`` with ``x' = x - mu``, where the rows
-    of ``U`` are the top ``n_components`` principal directions of the training data.
+    of ``U`` are the top ``n_components`` principal directions of the training data
+    (``center=True``), or ``x' - U^T U x``, Algorithm 1 of the paper as written
+    (``center=False``).
 
     Parameters
     ----------
     n_components : int, default=1
         Number of top principal directions removed (the paper suggests about
         ``n_features / 100``).
+    center : bool, default=True
+        Which vectors the removed projections are those of: the centred ``x - mu`` (True) or
+        the input ``x`` (False, step 3 of the paper's Algorithm 1 as printed). Both subtract
+        the mean; they differ by the constant vector ``U^T U mu``. The default is the
+        centred reading because it is what the paper describes (removing the common mean
+        and the dominating directions): its output has zero mean on the training data and
+        no component along ``U``, whereas the printed form adds ``-U^T U mu`` to every row,
+        a shared direction that cosine similarity then sees again.
 
     Attributes
     ----------
@@ -335,9 +345,12 @@ class AllButTheTop(_DirectionRemoval):
 
     Notes
     -----
-    The output keeps the ``n_features`` input axes; on the training data it has zero mean and
-    is orthogonal to every row of ``components_``. Huge or tiny values are handled as in
-    :class:`Whitening` (variances that overflow the dtype raise a ``ValueError``).
+    The output keeps the ``n_features`` input axes; with ``center=True``, on the training data
+    it has zero mean and is orthogonal to every row of ``components_``. The step is affine:
+    ``transform(X) == X @ (I - U^T U) - mu`` with ``mu = mean_ @ (I - U^T U)`` for
+    ``center=True`` and ``mu = mean_`` for ``center=False`` (``U = components_``). Huge or
+    tiny values are handled as in :class:`Whitening` (variances that overflow the dtype raise
+    a ``ValueError``).
 
     References
     ----------
@@ -357,6 +370,21 @@ class AllButTheTop(_DirectionRemoval):
     """
 
     _centres = True
+    _parameter_constraints: dict = {
+        **_DirectionRemoval._parameter_constraints,
+        "center": ["boolean"],
+    }
+
+    def __init__(self, n_components=1, *, center=True):
+        super().__init__(n_components)
+        self.center = center
+
+    def _apply(self, X):
+        if self.center:
+            return super()._apply(X)
+        # Algorithm 1 as printed: the projections of the input, then the mean, are removed.
+        removed = _remove_directions(X, self.components_.astype(X.dtype))
+        return removed - self.mean_.astype(X.dtype)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -404,12 +432,18 @@ class CommonComponentRemoval(_DirectionRemoval):
 
     The post-processing of SIF embeddings (Arora et al., 2017): a row ``x`` becomes
     ``x - U^T U x``, where the rows of ``U`` are the first ``n_components`` right singular
-    vectors of the (uncentred) training matrix.
+    vectors of the (uncentred) training matrix. With ``weighted=True`` it is uSIF's
+    piecewise removal (Ethayarajh, 2018): ``x - sum_i lambda_i (u_i . x) u_i`` with
+    ``lambda_i = sigma_i^2 / sum_j sigma_j^2`` over the ``n_components`` removed singular
+    values ``sigma``.
 
     Parameters
     ----------
     n_components : int, default=1
-        Number of singular directions removed (the paper removes one).
+        Number of singular directions removed (SIF removes one, uSIF five).
+    weighted : bool, default=False
+        Remove each direction in full (SIF) or only its share ``lambda_i`` of the squared
+        singular values (uSIF).
 
     Attributes
     ----------
@@ -418,6 +452,10 @@ class CommonComponentRemoval(_DirectionRemoval):
         :func:`~sklearn.utils.extmath.svd_flip`.
     singular_values_ : ndarray of shape (n_components,)
         The corresponding singular values of the training matrix.
+    removal_weights_ : ndarray of shape (n_components,)
+        The share of each direction removed: ones, or uSIF's ``lambda_i`` with
+        ``weighted=True``. ``transform(X) == X - (X @ U.T * removal_weights_) @ U`` with
+        ``U = components_``: a linear map.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -431,14 +469,18 @@ class CommonComponentRemoval(_DirectionRemoval):
     Notes
     -----
     The singular vectors come from an exact SVD computed in float64, not the randomised
-    :class:`~sklearn.decomposition.TruncatedSVD` of the reference implementation, so the
-    result does not depend on a random seed. The SVD is of ``X`` divided by a power of two
+    :class:`~sklearn.decomposition.TruncatedSVD` of the reference implementations (SIF's and
+    uSIF's), so the result does not depend on a random seed. uSIF applies its ``n_components``
+    weighted removals one after the other; the directions being orthonormal, that equals
+    the single map above. The SVD is of ``X`` divided by a power of two
     (exact), so huge or tiny values neither overflow nor underflow.
 
     References
     ----------
     .. [1] S. Arora, Y. Liang and T. Ma, "A Simple but Tough-to-Beat Baseline for Sentence
        Embeddings", ICLR 2017.
+    .. [2] K. Ethayarajh, "Unsupervised Random Walk Sentence Embeddings: A Strong but Simple
+       Baseline", Rep4NLP workshop at ACL 2018 (code: github.com/kawine/usif).
 
     Examples
     --------
@@ -450,6 +492,19 @@ class CommonComponentRemoval(_DirectionRemoval):
     >>> bool(np.allclose(ccr.transform(X) @ ccr.components_.T, 0))
     True
     """
+
+    _parameter_constraints: dict = {
+        **_DirectionRemoval._parameter_constraints,
+        "weighted": ["boolean"],
+    }
+
+    def __init__(self, n_components=1, *, weighted=False):
+        super().__init__(n_components)
+        self.weighted = weighted
+
+    def _apply(self, X):
+        components = self.components_.astype(X.dtype)
+        return X - (X @ components.T * self.removal_weights_.astype(X.dtype)) @ components
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -474,6 +529,7 @@ class CommonComponentRemoval(_DirectionRemoval):
         u, vt = svd_flip(u, vt, u_based_decision=False)
         self.singular_values_ = _unscale(self, s[:n_components], exponent, X, "singular values")
         self.components_ = vt[:n_components].astype(X.dtype)
+        self.removal_weights_ = _removal_weights(s[:n_components], self.weighted).astype(X.dtype)
         return self
 
     def transform(self, X):
@@ -490,6 +546,15 @@ class CommonComponentRemoval(_DirectionRemoval):
             Post-processed embeddings.
         """
         return self._refine(X)
+
+
+def _removal_weights(singular_values: np.ndarray, weighted: bool) -> np.ndarray:
+    """Ones, or uSIF's ``lambda_i = sigma_i^2 / sum_j sigma_j^2`` (zeros if all are zero)."""
+    if not weighted:
+        return np.ones(len(singular_values))
+    squared = np.asarray(singular_values, dtype=np.float64) ** 2
+    total = squared.sum()
+    return squared / total if total > 0 else np.zeros(len(squared))
 
 
 def _remove_directions(X: np.ndarray, directions: np.ndarray) -> np.ndarray:

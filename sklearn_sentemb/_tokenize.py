@@ -18,7 +18,7 @@ import numpy as np
 
 from ._tokens import TokenRole
 
-__all__ = ["PROMPT_TEMPLATES", "Tokenized", "tokenize"]
+__all__ = ["PROMPT_TEMPLATES", "Tokenized", "promptbert_sentence", "tokenize"]
 
 #: Named prompt templates. ``[MASK]`` stands for the tokenizer's own mask token.
 PROMPT_TEMPLATES = {
@@ -26,6 +26,24 @@ PROMPT_TEMPLATES = {
     "promptbert": 'This sentence : "{text}" means [MASK] .',
     "promptbert-of": 'This sentence of "{text}" means [MASK] .',
 }
+#: The presets whose texts pass through :func:`promptbert_sentence` first, as in PromptBERT's
+#: evaluation code; a template given as a string is filled with the text unchanged.
+PROMPTBERT_PRESETS = frozenset({"promptbert", "promptbert-of"})
+
+
+def promptbert_sentence(text: str) -> str:
+    """``text`` ended with "." unless it is empty or already ends in ``.``, ``?``, ``"`` or
+    ``'`` (PromptBERT's ``evaluation.py``, before the template is filled)."""
+    return text + "." if text and text[-1] not in ".?\"'" else text
+
+
+def template_identity(template):
+    """What a template contributes to a cache key: its text, and the sentence rule of the
+    PromptBERT presets."""
+    text = resolve_template(template)
+    if template in PROMPTBERT_PRESETS:
+        return [text, "promptbert_sentence"]
+    return text
 
 
 @dataclass
@@ -76,7 +94,8 @@ def tokenize(
     texts : list of str
     template : str, optional
         A ``{text}`` template or preset name; ``[MASK]`` becomes the
-        tokenizer's mask token.
+        tokenizer's mask token. The PromptBERT presets end each text with
+        "." first (:func:`promptbert_sentence`).
     max_length : int, optional
         Most tokens per sequence, everything included; None: no limit.
     truncation : {"warn", "error"}
@@ -96,6 +115,8 @@ def tokenize(
     roles_after = _template_roles(tokenizer, suffix) + [TokenRole.SPECIAL] * len(tail)
 
     n = len(texts)
+    if isinstance(template, str) and template in PROMPTBERT_PRESETS:
+        texts = [promptbert_sentence(text) for text in texts]
     lengths, flat = _encode(tokenizer, texts)
 
     kept = lengths

@@ -49,6 +49,9 @@ class TokenEmbeddings:
     vocabulary : ndarray of str, optional
         Token string of each vocabulary id (shared by all texts), used by
         poolers to exclude punctuation or sub-word pieces.
+    pooler_head : tuple of two ndarrays, optional
+        ``(weight, bias)`` of the model's pooler head (dense + tanh), for
+        ``TokenPooler("pooler")``; set by a featurizer whose checkpoint has one.
 
     Attributes
     ----------
@@ -83,12 +86,13 @@ class TokenEmbeddings:
         "token_ids",
         "roles",
         "vocabulary",
+        "pooler_head",
         "derived",
         "table",
         "unique",
     )
 
-    def __init__(self, values, offsets, token_ids, roles, vocabulary=None):
+    def __init__(self, values, offsets, token_ids, roles, vocabulary=None, pooler_head=None):
         values = np.asarray(values)
         if values.ndim != 2:
             raise ValueError(
@@ -97,6 +101,7 @@ class TokenEmbeddings:
         self._set_tokens(len(values), offsets, token_ids, roles, vocabulary)
         self._values = values
         self.table = None
+        self.pooler_head = pooler_head
 
     @classmethod
     def from_table(cls, table, offsets, token_ids, roles, vocabulary=None) -> TokenEmbeddings:
@@ -167,6 +172,7 @@ class TokenEmbeddings:
         self.roles = roles
         self.vocabulary = vocabulary
         self.unique = None
+        self.pooler_head = None
         # Results computed from read-only values (e.g. pooled vectors), keyed by their
         # recipe; steps may reuse them because such values never change.
         self.derived = {}
@@ -190,7 +196,14 @@ class TokenEmbeddings:
             return (_from_table, args)
         return (
             type(self),
-            (self.values, self.offsets, self.token_ids, self.roles, self.vocabulary),
+            (
+                self.values,
+                self.offsets,
+                self.token_ids,
+                self.roles,
+                self.vocabulary,
+                self.pooler_head,
+            ),
         )
 
     # -- shape -----------------------------------------------------------------
@@ -259,7 +272,8 @@ class TokenEmbeddings:
         ids, roles = self.token_ids[rows], self.roles[rows]
         if self._values is None:  # stays lazy
             return TokenEmbeddings.from_table(self.table, offsets, ids, roles, self.vocabulary)
-        return TokenEmbeddings(self._values[rows], offsets, ids, roles, self.vocabulary)
+        values = self._values[rows]
+        return TokenEmbeddings(values, offsets, ids, roles, self.vocabulary, self.pooler_head)
 
     # -- combination -----------------------------------------------------------
     @classmethod
@@ -280,10 +294,11 @@ class TokenEmbeddings:
         if all(b._values is None and b.table is table for b in batches):  # one table: lazy
             return cls.from_table(table, offsets, ids, roles, batches[0].vocabulary)
         values = np.concatenate([b.values for b in batches])
-        return cls(values, offsets, ids, roles, batches[0].vocabulary)
+        return cls(values, offsets, ids, roles, batches[0].vocabulary, batches[0].pooler_head)
 
     def with_values(self, values) -> TokenEmbeddings:
-        """Same tokens with other vectors (``values`` has one row per token)."""
+        """Same tokens with other vectors (``values`` has one row per token); no pooler head,
+        which belongs to the model's own vectors."""
         return TokenEmbeddings(values, self.offsets, self.token_ids, self.roles, self.vocabulary)
 
 

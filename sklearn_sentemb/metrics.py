@@ -12,7 +12,7 @@ Everything here needs only numpy, scipy and scikit-learn.
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Literal
 
 import numpy as np
@@ -28,16 +28,20 @@ from sklearn.utils import check_random_state
 from ._linalg import fit_pca, unit_scaled
 
 __all__ = [
+    "alignment",
     "average_cosine_similarity",
     "check_gold",
     "clustering_accuracy",
     "evaluate_clustering",
+    "isoscore",
     "isotropy_ratio",
     "make_sts_scorer",
     "pair_similarity",
+    "self_similarity",
     "split_pairs",
     "sts_score",
     "top_component_variance_ratio",
+    "uniformity",
 ]
 
 Similarity = Literal["cosine", "dot", "euclidean", "manhattan"]
@@ -726,3 +730,187 @@ def top_component_variance_ratio(X) -> float:
         )
     pca, _ = fit_pca(data, n_components=1)
     return float(pca.explained_variance_ratio_[0])
+
+
+def isoscore(X) -> float:
+    """IsoScore of Rudman et al. (2022): the share of the dimensions the embeddings use
+    uniformly, in [0, 1]; 1 is isotropic.
+
+    The published algorithm: the variances ``Sigma_D`` of ``X`` along its ``d`` principal
+    directions (zeros beyond the rank), normalised to ``s = sqrt(d) Sigma_D / |Sigma_D|``;
+    the isotropy defect ``delta = |s - 1| / sqrt(2 (d - sqrt(d)))``; the share of dimensions
+    used ``phi = (d - delta^2 (d - sqrt(d)))^2 / d^2``; and the score
+    ``(d phi - 1) / (d - 1)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d)
+        Embeddings, at least two rows and two columns, not all equal.
+
+    Returns
+    -------
+    score : float
+        1 when every principal direction has the same variance, 0 when one holds it all.
+
+    References
+    ----------
+    .. [1] W. Rudman, N. Gillman, T. Rayne and C. Eickhoff, "IsoScore: Measuring the
+       Uniformity of Embedding Space Utilization", Findings of ACL 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sentemb.metrics import isoscore
+    >>> rng = np.random.RandomState(0)
+    >>> round(isoscore(rng.normal(size=(20000, 4))), 2), abs(isoscore([[0, 0], [1, 1]])) < 1e-12
+    (1.0, True)
+    """
+    data = _as_embeddings(X, "X", "isoscore", min_samples=2)
+    d = data.shape[1]
+    if d < 2:
+        raise ValueError(f"isoscore: X needs at least 2 columns; got shape {data.shape}.")
+    scaled, _ = unit_scaled(data - data.mean(axis=0))  # the scale cancels out below
+    variances = np.zeros(d)
+    singular = np.linalg.svd(scaled, compute_uv=False)
+    variances[: len(singular)] = singular**2
+    if not variances.any():
+        raise ValueError("isoscore: X has zero variance: every row is the same.")
+    normalised = np.sqrt(d) * variances / np.linalg.norm(variances)
+    defect = np.linalg.norm(normalised - 1) / np.sqrt(2 * (d - np.sqrt(d)))
+    used = (d - defect**2 * (d - np.sqrt(d))) ** 2 / d**2
+    return float((d * used - 1) / (d - 1))
+
+
+def alignment(emb_a, emb_b, alpha: float = 2) -> float:
+    """Alignment of positive pairs (Wang & Isola, 2020): the mean ``|f(a) - f(b)|^alpha`` of
+    the unit-normalised embeddings of each pair; lower is better, in [0, 2^alpha].
+
+    Parameters
+    ----------
+    emb_a, emb_b : array-like of shape (n_pairs, d)
+        Row ``i`` of each embeds the two sides of positive pair ``i`` (for instance STS pairs
+        with a high gold score, as in SimCSE); zero rows stay zero.
+    alpha : float, default=2
+        Exponent of the distance.
+
+    Returns
+    -------
+    alignment : float
+
+    References
+    ----------
+    .. [1] T. Wang and P. Isola, "Understanding Contrastive Representation Learning through
+       Alignment and Uniformity on the Hypersphere", ICML 2020.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import alignment
+    >>> round(alignment([[1.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [1.0, 0.0]]), 6)
+    1.0
+    """
+    a = _as_embeddings(emb_a, "emb_a", "alignment")
+    b = _as_embeddings(emb_b, "emb_b", "alignment")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"alignment: emb_a and emb_b must have the same shape; got {a.shape} and {b.shape}."
+        )
+    if not (isinstance(alpha, Real) and alpha > 0):
+        raise ValueError(f"alignment: alpha must be a positive number; got {alpha!r}.")
+    distances = np.linalg.norm(_unit_rows(a) - _unit_rows(b), axis=1)
+    return float(np.mean(distances**alpha))
+
+
+def uniformity(X, t: float = 2) -> float:
+    """Uniformity (Wang & Isola, 2020): ``log`` of the mean ``exp(-t |f(x) - f(y)|^2)`` over
+    the pairs of distinct rows of the unit-normalised embeddings; lower is more uniform.
+
+    Computed exactly over all ``n (n - 1) / 2`` pairs, a block of rows at a time, with
+    :func:`scipy.special.logsumexp`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, d)
+        Embeddings, at least two; zero rows stay zero.
+    t : float, default=2
+        Temperature of the Gaussian potential.
+
+    Returns
+    -------
+    uniformity : float
+        In ``[-4 t, 0]``; 0 when all rows point the same way.
+
+    References
+    ----------
+    .. [1] T. Wang and P. Isola, "Understanding Contrastive Representation Learning through
+       Alignment and Uniformity on the Hypersphere", ICML 2020.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import uniformity
+    >>> uniformity([[1.0, 0.0], [-3.0, 0.0]])  # one pair at squared distance 4
+    -8.0
+    """
+    data = _as_embeddings(X, "X", "uniformity", min_samples=2)
+    if not (isinstance(t, Real) and t > 0):
+        raise ValueError(f"uniformity: t must be a positive number; got {t!r}.")
+    unit = _unit_rows(data)
+    squares = np.einsum("ij,ij->i", unit, unit)
+    n, block = len(unit), 1024
+    parts = []
+    for start in range(0, n - 1, block):
+        rows = slice(start, min(start + block, n - 1))
+        gram = unit[rows] @ unit.T
+        distances = squares[rows, None] + squares[None, :] - 2 * gram
+        later = np.arange(n)[None, :] > np.arange(n)[rows, None]  # each pair i < j once
+        parts.append(logsumexp(-t * np.clip(distances[later], 0, None)))
+    return float(logsumexp(parts) - np.log(n * (n - 1) / 2))
+
+
+def self_similarity(X, labels) -> float:
+    """Self-similarity of contextual token vectors (Ethayarajh, 2019): the mean cosine between
+    the vectors of distinct occurrences of the same token, averaged over the tokens.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_occurrences, d)
+        One vector per occurrence of a token (e.g. ``TokenEmbeddings.values``).
+    labels : array-like of shape (n_occurrences,)
+        Which token each row is an occurrence of (e.g. ``TokenEmbeddings.token_ids``).
+
+    Returns
+    -------
+    self_similarity : float
+        The mean over the labels that occur at least twice of ``sum_{j != k} cos(x_j, x_k) /
+        (m (m - 1))`` over their ``m`` occurrences; 1 for a static model. Zero rows have
+        cosine 0 with everything.
+
+    References
+    ----------
+    .. [1] K. Ethayarajh, "How Contextual are Contextualized Word Representations?
+       Comparing the Geometry of BERT, ELMo, and GPT-2 Embeddings", EMNLP 2019.
+
+    Examples
+    --------
+    >>> from sklearn_sentemb.metrics import self_similarity
+    >>> round(self_similarity([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [5.0, 5.0]], [7, 7, 8, 9]), 4)
+    0.7071
+    """
+    data = _as_embeddings(X, "X", "self_similarity")
+    labels = np.asarray(labels)
+    if labels.shape != (len(data),):
+        raise ValueError(
+            f"self_similarity: X has {len(data)} rows but labels has shape {labels.shape}; "
+            "give one label per row."
+        )
+    _, groups = np.unique(labels, return_inverse=True)
+    counts = np.bincount(groups)
+    if counts.max(initial=0) < 2:
+        raise ValueError("self_similarity: no label occurs twice; nothing to compare.")
+    unit = _unit_rows(data)
+    sums = np.zeros((len(counts), data.shape[1]))
+    np.add.at(sums, groups, unit)
+    own = np.bincount(groups, weights=np.einsum("ij,ij->i", unit, unit))
+    repeated = counts >= 2
+    m = counts[repeated]
+    pairs = (np.einsum("ij,ij->i", sums, sums) - own)[repeated] / (m * (m - 1))
+    return float(pairs.mean())

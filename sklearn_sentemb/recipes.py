@@ -61,11 +61,13 @@ def sif(model, **kw):
 
 
 def usif(model, **kw):
-    """uSIF weights, then removal of 5 common components (Ethayarajh 2018; unweighted removal)."""
+    """uSIF as its reference code (Ethayarajh 2018, kawine/usif): token vectors normalised per
+    dimension within each sentence, weights a/(a/2+p(w)) with n = 11, then 5 common components
+    removed, each by its share of the squared singular values."""
     return _pipeline(
         TransformerFeaturizer(model, **kw),
-        TokenPooler("mean", weighting="usif"),
-        CommonComponentRemoval(n_components=5),
+        TokenPooler("mean", weighting="usif", usif_n=11, token_norm="dimension"),
+        CommonComponentRemoval(n_components=5, weighted=True),
     )
 
 

@@ -781,6 +781,55 @@ case(
     r"^TokenPooler: the pooled vector of text 0 overflows float32",
 )
 
+case(
+    "pool-pooler-without-a-head",
+    lambda env: _num_pooler("pooler").fit_transform(_num_tokens()),
+    ValueError,
+    r"^TokenPooler\(method='pooler'\): these token vectors carry no pooler head",
+)
+case(
+    "pool-pooler-head-of-another-width",
+    lambda env: _num_pooler("pooler").fit_transform(_num_with_head(np.eye(2, dtype=np.float32))),
+    ValueError,
+    r"^TokenPooler\(method='pooler'\): the pooler head takes vectors of width 2, but the "
+    r"token vectors have width 3",
+)
+case(
+    "pool-token-norm-with-max",
+    lambda env: _num_pooler("max", token_norm="dimension").fit(_num_tokens()),
+    ValueError,
+    r"^TokenPooler: token_norm='dimension' normalises the tokens of method='mean' only",
+)
+case(
+    "pool-unknown-token-norm",
+    lambda env: _num_pooler(token_norm="rows").fit(_num_tokens()),
+    ValueError,  # InvalidParameterError
+    r"'token_norm' parameter of TokenPooler must be a str among \{'dimension'\} or None",
+)
+case(
+    "pool-usif-n-zero",
+    lambda env: _num_pooler(weighting="usif", usif_n=0).fit(_num_tokens()),
+    ValueError,  # InvalidParameterError
+    r"'usif_n' parameter of TokenPooler must be a float in the range \(0.0, inf\) or None",
+)
+case(
+    "pool-preset-without-vocabulary",
+    lambda env: _num_pooler(exclude=("promptbert-frequent",)).fit_transform(
+        _num_tokens(vocabulary=None)
+    ),
+    ValueError,
+    r"^TokenPooler: excluding promptbert-frequent needs the token vocabulary",
+)
+
+
+def _num_with_head(weight):
+    """``_num_tokens`` carrying a pooler head ``(weight, zeros)``."""
+    from sklearn_sentemb import TokenEmbeddings
+
+    t = _num_tokens()
+    head = (weight, np.zeros(len(weight), np.float32))
+    return TokenEmbeddings(t.values, t.offsets, t.token_ids, t.roles, t.vocabulary, head)
+
 
 def _num_X(n=10, d=4, seed=0, dtype=np.float64):
     return np.random.RandomState(seed).normal(size=(n, d)).astype(dtype)
@@ -897,6 +946,13 @@ for _name in REFINER_NAMES:
         lambda env, n=_name: _num_refiner(n, n_components=0).fit(_num_X()),
         ValueError,  # InvalidParameterError
         rf"'n_components' parameter of {_name} must be an int in the range \[1, inf\)",
+    )
+for _name, _param in [("AllButTheTop", "center"), ("CommonComponentRemoval", "weighted")]:
+    case(
+        f"{_name}-{_param}-not-bool",
+        lambda env, n=_name, p=_param: _num_refiner(n, **{p: "yes"}).fit(_num_X()),
+        ValueError,  # InvalidParameterError
+        rf"'{_param}' parameter of {_name} must be an instance of 'bool'",
     )
 case(
     "Whitening-unknown-method",
@@ -1095,6 +1151,60 @@ for _name, _call, _exc, _match in [
         lambda: _num_metric("isotropy_ratio", _num_with_x(np.inf, 4, 1)),
         ValueError,
         r"^isotropy_ratio: X contains NaN or infinity \(first at row 4\)",
+    ),
+    (
+        "isoscore-one-column",
+        lambda: _num_metric("isoscore", _num_X(d=1)),
+        ValueError,
+        r"^isoscore: X needs at least 2 columns; got shape \(10, 1\)",
+    ),
+    (
+        "isoscore-constant",
+        lambda: _num_metric("isoscore", np.ones((4, 3))),
+        ValueError,
+        r"^isoscore: X has zero variance",
+    ),
+    (
+        "isoscore-nan",
+        lambda: _num_metric("isoscore", _num_with_x(np.nan, 3, 1)),
+        ValueError,
+        r"^isoscore: X contains NaN or infinity \(first at row 3\)",
+    ),
+    (
+        "alignment-shapes",
+        lambda: _num_metric("alignment", _num_X(n=3), _num_X(n=4)),
+        ValueError,
+        r"^alignment: emb_a and emb_b must have the same shape; got \(3, 4\) and \(4, 4\)",
+    ),
+    (
+        "alignment-alpha-zero",
+        lambda: _num_metric("alignment", _num_X(), _num_X(), alpha=0),
+        ValueError,
+        r"^alignment: alpha must be a positive number; got 0",
+    ),
+    (
+        "uniformity-one-row",
+        lambda: _num_metric("uniformity", _num_X(n=1)),
+        ValueError,
+        r"^uniformity: X needs at least 2 rows",
+    ),
+    (
+        "uniformity-negative-t",
+        lambda: _num_metric("uniformity", _num_X(), t=-1),
+        ValueError,
+        r"^uniformity: t must be a positive number; got -1",
+    ),
+    (
+        "self-similarity-label-length",
+        lambda: _num_metric("self_similarity", _num_X(), [1, 2]),
+        ValueError,
+        r"^self_similarity: X has 10 rows but labels has shape \(2,\)",
+    ),
+    (
+        "self-similarity-no-repeat",
+        lambda: _num_metric("self_similarity", _num_X(n=3), [1, 2, 3]),
+        ValueError,
+        r"^self_similarity: no label occurs twice",
     ),
     (
         "clustering-label-length",

@@ -233,7 +233,7 @@ def test_usif_weights_follow_the_paper():
     total = sum(counts.values())
     p = {w: c / total for w, c in counts.items()}
     vocabulary_size = len(counts)  # |V|: distinct fitted ids
-    n = total / len(texts)  # expected random-walk length: mean sentence length
+    n = total / len(texts)  # usif_n=None: the mean sentence length
 
     def alpha_for(n):
         threshold = 1 - (1 - 1 / vocabulary_size) ** n
@@ -244,14 +244,15 @@ def test_usif_weights_follow_the_paper():
     z = vocabulary_size / 2
     a = (1 - alpha) / (alpha * z)
     usif = {w: a / (a / 2 + p[w]) for w in p}
+    unseen = a / (a / 2 + min(p.values()))  # the reference gives unseen words the least p
 
-    pooler = TokenPooler(weighting="usif").fit(tokens)
+    pooler = TokenPooler(weighting="usif", usif_n=None).fit(tokens)
     assert pooler.a_ == pytest.approx(a)
     assert pooler.weights_.shape == (110,)  # no vocabulary: largest id + 1
     for w in range(110):
-        assert pooler.weights_[w] == pytest.approx(usif.get(w, 2.0)), w
-    assert pooler.default_weight_ == 2.0
-    expected = weighted_mean_by_hand(tokens, lambda w: usif.get(w, 2.0))
+        assert pooler.weights_[w] == pytest.approx(usif.get(w, unseen)), w
+    assert pooler.default_weight_ == pytest.approx(unseen)
+    expected = weighted_mean_by_hand(tokens, lambda w: usif.get(w, unseen))
     np.testing.assert_allclose(pooler.transform(tokens), expected, rtol=1e-5, atol=1e-6)
 
 

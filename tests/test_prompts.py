@@ -54,9 +54,10 @@ def prompt_ids(path, template, text):
 
 
 def featurize(path, texts, **params):
-    return TransformerFeaturizer(path, template="promptbert", cache=False, **params).transform(
-        texts
-    )
+    """PromptBERT's template given as text: the texts go in as they are (the preset's "."
+    rule is tested against the reference in test_fidelity.py)."""
+    template = PROMPT_TEMPLATES["promptbert"]
+    return TransformerFeaturizer(path, template=template, cache=False, **params).transform(texts)
 
 
 def test_promptbert_ids_and_roles(model_path):
@@ -91,7 +92,8 @@ def test_mask_pooling_in_a_pipeline(tiny_bert):
     from sklearn.pipeline import make_pipeline
 
     pipe = make_pipeline(
-        TransformerFeaturizer(tiny_bert, template="promptbert", cache=False), TokenPooler("mask")
+        TransformerFeaturizer(tiny_bert, template=PROMPT_TEMPLATES["promptbert"], cache=False),
+        TokenPooler("mask"),
     )
     expected = TokenPooler("mask").transform(featurize(tiny_bert, TEXTS))
     np.testing.assert_allclose(pipe.fit_transform(TEXTS), expected, rtol=1e-5, atol=1e-6)

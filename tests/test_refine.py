@@ -18,7 +18,9 @@ ESTIMATORS = [
     Whitening(method="zca"),
     Whitening(n_components=1),
     AllButTheTop(),
+    AllButTheTop(center=False),
     CommonComponentRemoval(),
+    CommonComponentRemoval(n_components=2, weighted=True),
 ]
 
 # Expected failures of the common checks, with the reason. Empty: all of them pass.
@@ -175,7 +177,9 @@ ALL_REFINERS = [
     Whitening(method="zca"),
     Whitening(n_components=1),
     AllButTheTop(),
+    AllButTheTop(center=False),
     CommonComponentRemoval(),
+    CommonComponentRemoval(n_components=2, weighted=True),
 ]
 
 

@@ -17,8 +17,8 @@ def plot(path, families, report: Scores) -> None:
 
     panels = [
         ("sts", "spearman", "baseline", "best", "STS: Spearman x 100"),
-        ("clustering", "accuracy", "baseline", "best+l2", "Clustering: accuracy x 100"),
-        ("clustering", "nmi", "baseline", "best+l2", "Clustering: NMI x 100"),
+        ("clustering", "accuracy", "baseline+l2", "best+l2", "Clustering (+ L2): accuracy x 100"),
+        ("clustering", "nmi", "baseline+l2", "best+l2", "Clustering (+ L2): NMI x 100"),
         ("classification", "accuracy", "baseline", "best", "Classification: accuracy x 100"),
     ]
     panels = [p for p in panels if report.tasks(p[0])]

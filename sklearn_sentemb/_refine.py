@@ -24,6 +24,7 @@ from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._linalg import fit_pca, single_threaded_blas, unit_scaled
+from ._memo import memoized_fit
 
 __all__ = ["AllButTheTop", "CommonComponentRemoval", "Whitening"]
 
@@ -221,6 +222,7 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, _Refiner):
         self.epsilon = epsilon
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @memoized_fit
     def fit(self, X, y=None):
         """Learn the mean and the whitening matrix of ``X``.
 
@@ -359,6 +361,7 @@ class AllButTheTop(_DirectionRemoval):
     _centres = True
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @memoized_fit
     def fit(self, X, y=None):
         """Learn the mean and the top principal directions of ``X``.
 
@@ -452,6 +455,7 @@ class CommonComponentRemoval(_DirectionRemoval):
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @memoized_fit
     def fit(self, X, y=None):
         """Learn the top right singular vectors of ``X``.
 

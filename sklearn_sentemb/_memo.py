@@ -46,13 +46,13 @@ def memoized_fit(fit):
     """Decorate a refiner's ``fit(X, y=None)``: the learned attributes of an earlier fit of the
     same class, parameters and data are copied in instead of fitting again.
 
-    Only numpy input is memoised (a DataFrame's column names are learned too), and only
-    when ``y`` is None.
+    For fits that ignore ``y`` (a pipeline passes one). Only numpy input is memoised (a
+    DataFrame's column names are learned too).
     """
 
     @functools.wraps(fit)
     def wrapper(self, X, y=None):
-        data = data_key(X) if y is None else None
+        data = data_key(X)
         if data is None:
             return fit(self, X, y)
         params = self.get_params(deep=False)

@@ -420,7 +420,7 @@ class TransformerFeaturizer(_TokenFeaturizer):
         # other layers of the same texts then needs no pass at all.
         keep = range(max(layers) + 1) if self.cache is not False else layers
         for part in self._rounds(store, tokenized, missing):
-            if store.shared:  # another worker may have stored some meanwhile
+            if store.shared and store.writes_disk:  # another worker may have stored some
                 entries.update({i: store.get(key, texts[i], layers) for i in part})
                 part = [i for i in part if entries[i] is None]
             computed = self._forward(

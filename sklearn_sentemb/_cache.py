@@ -9,15 +9,25 @@ On disk (:class:`DiskCache`) the entries are rows of a few SQLite databases (sha
 written in transactions (readers never see half an entry, several processes may share
 the folder), bounded in size, and each starts with a digest of its content: a damaged
 entry or shard is detected, removed and recomputed.
+
+Worker processes (``GridSearchCV(n_jobs=2)``: joblib's processes, multiprocessing's) share
+hidden states without a ``cache`` being given: the process that imports the package first
+names a temporary folder in the environment, its worker processes inherit the name, write
+what they compute there and read what the others computed (:func:`shared_disk_cache`); the
+folder is removed when that first process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
+import itertools
 import os
+import secrets
 import shutil
 import sqlite3
+import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -38,6 +48,10 @@ _MAGIC = b"SENTEMB2"
 _DIGEST = 16
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 DEFAULT_DISK_LIMIT = 16 * 1024**3
+#: Bound on the temporary folder worker processes share (see ``shared_disk_cache``).
+SHARED_DISK_LIMIT = 4 * 1024**3
+#: Environment variable naming the shared folder: ``"<pid of its owner>:<folder>"``.
+SHARED_CACHE_ENV = "SKLEARN_SENTEMB_SHARED_CACHE"
 
 
 def _hash(data: bytes) -> bytes:
@@ -331,6 +345,85 @@ def _text_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def _name_shared_folder() -> None:
+    """Name the shared folder in the environment unless a parent process named it already.
+
+    Only named here: the folder is made by the first worker that writes to it. Worker
+    processes started later inherit the environment, hence the name.
+    """
+    if os.environ.get(SHARED_CACHE_ENV, "").partition(":")[2]:
+        return
+    folder = os.path.join(
+        tempfile.gettempdir(), f"sklearn_sentemb-{os.getpid()}-{secrets.token_hex(4)}"
+    )
+    os.environ[SHARED_CACHE_ENV] = f"{os.getpid()}:{folder}"
+    atexit.register(_remove_shared_folder, os.getpid(), folder)
+
+
+def _remove_shared_folder(owner: int, folder: str) -> None:
+    if os.getpid() == owner:  # not in a forked child that exits normally
+        close_disk_caches()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_name_shared_folder()
+
+
+def shared_disk_cache() -> tuple[DiskCache | None, bool]:
+    """The disk cache worker processes share by default, and whether this process writes to it.
+
+    A worker process (any process but the one that named the folder) reads and writes it;
+    the owner reads it only once it exists (after a parallel search, its refit finds the
+    workers' hidden states), so that a serial run pays nothing for it. None when the folder
+    is not named, or is absent in the owner.
+    """
+    owner, _, folder = os.environ.get(SHARED_CACHE_ENV, "").partition(":")
+    if not folder:
+        return None, False
+    writes = owner != str(os.getpid())
+    if not writes and not os.path.isdir(folder):
+        return None, False
+    return DiskCache(folder, max_bytes=SHARED_DISK_LIMIT), writes
+
+
+def clear_shared_disk_cache() -> None:
+    """Remove every entry of the shared disk cache, when this process may see it."""
+    disk, _ = shared_disk_cache()
+    if disk is not None and os.path.isdir(disk.root):
+        disk.clear()
+
+
+_worker_rank: list[int] = []
+
+
+def worker_rank(folder: str) -> int:
+    """This process's rank among the processes writing to ``folder`` (0, 1, 2, ... by arrival).
+
+    Workers start their missing texts at different points (see ``start_fraction``), so that
+    two workers that need the same texts compute different ones first.
+    """
+    if not _worker_rank or _worker_rank[0] != os.getpid():
+        os.makedirs(folder, exist_ok=True)
+        for rank in itertools.count():
+            try:
+                os.close(os.open(os.path.join(folder, f"worker-{rank}"), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            _worker_rank[:] = [os.getpid(), rank]
+            break
+    return _worker_rank[1]
+
+
+def start_fraction(rank: int) -> float:
+    """Where worker ``rank`` starts in its list: 0, 1/2, 1/4, 3/4, ... (van der Corput)."""
+    fraction, base = 0.0, 0.5
+    while rank:
+        fraction += base * (rank & 1)
+        rank >>= 1
+        base /= 2
+    return fraction
+
+
 class HiddenStateCache:
     """Hidden states per (configuration, text, layer): memory first, then disk.
 
@@ -341,14 +434,27 @@ class HiddenStateCache:
         entries in memory only.
     use_memory : bool
         Whether to use the process-wide in-memory cache.
+    writes_disk : bool
+        Whether entries computed or found in memory are written to the disk cache (False: it
+        is only read).
+    shared : bool
+        Whether the disk cache is the one worker processes share by default.
     """
 
-    def __init__(self, location=None, use_memory=True):
+    def __init__(self, location=None, use_memory=True, *, writes_disk=True, shared=False):
         if location is None or isinstance(location, DiskCache):
             self.disk = location
         else:
             self.disk = DiskCache(location)
         self.use_memory = use_memory
+        self.writes_disk = writes_disk
+        self.shared = shared
+
+    @classmethod
+    def default(cls) -> HiddenStateCache:
+        """Memory, and the disk cache worker processes share (see ``shared_disk_cache``)."""
+        disk, writes = shared_disk_cache()
+        return cls(disk, writes_disk=writes, shared=disk is not None)
 
     @property
     def location(self) -> str | None:
@@ -361,7 +467,7 @@ class HiddenStateCache:
         if self.use_memory:
             entry = memory_cache.get(key)
             if entry is not None and all(layer in entry for layer in layers):
-                if self.disk is not None and not self.disk.contains(config_key, text):
+                if self._writes() and not self.disk.contains(config_key, text):
                     self.disk.put(config_key, text, entry)  # the folder given must hold it
                 return entry
         if self.disk is not None:
@@ -376,5 +482,12 @@ class HiddenStateCache:
         """Store ``layers`` (layer index -> array) of ``text``, merged with any stored."""
         if self.use_memory:
             memory_cache.put((config_key, text), layers, merge=_merge_layers)
-        if self.disk is not None:
+        if self._writes():
             self.disk.put(config_key, text, layers)
+
+    def on_disk(self, config_key: str, text: str) -> bool:
+        """Whether the disk cache holds ``text`` (another process may have stored it)."""
+        return self.disk is not None and self.disk.contains(config_key, text)
+
+    def _writes(self) -> bool:
+        return self.disk is not None and self.writes_disk

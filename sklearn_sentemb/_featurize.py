@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 from ._base import TextStep
-from ._cache import DiskCache, HiddenStateCache, recent_outputs
+from ._cache import DiskCache, HiddenStateCache, recent_outputs, start_fraction, worker_rank
 from ._models import DEFAULT_MODEL, first_input, layer_output, load_model, load_tokenizer
 from ._tokenize import template_identity, tokenize
 from ._tokens import TokenEmbeddings
@@ -232,25 +234,51 @@ class TransformerFeaturizer(_TokenFeaturizer):
         """Token vectors of ``texts``, through the memo of recent outputs unless ``cache=False``."""
         loaded = self._load_model()
         layers = self._layer_indices(loaded.n_layers)
-        if self.cache is False:
+        if self.cache is False or not texts:
             return self._compute(texts, loaded, layers)
-        memo_key = (
+        block_key = (
             self._config_key(loaded),
             tuple(layers),
             self.layer_combination,
-            hashlib.blake2b(json.dumps(texts).encode(), digest_size=16).digest(),
             self._cache_store().location,  # a disk cache given must end up holding the texts
+        )
+        memo_key = (
+            *block_key,
+            hashlib.blake2b(json.dumps(texts).encode(), digest_size=16).digest(),
         )
         tokens = recent_outputs.get(memo_key)
         if tokens is None:
-            tokens = self._compute(texts, loaded, layers)
+            tokens = self._from_block(block_key, texts, loaded, layers)
             tokens.values.flags.writeable = False  # shared by later calls: never modify it
             recent_outputs.put(memo_key, tokens)
-        elif len(tokens) and tokens.lengths.max() >= self._resolved_max_length(loaded):
+        elif tokens.lengths.max() >= self._resolved_max_length(loaded):
             # Some text may have been cut: tokenise again so that truncation warns or raises
             # as it did (or would have) the first time.
             self._tokenize(loaded, texts)
         return tokens
+
+    def _from_block(self, block_key, texts, loaded, layers) -> TokenEmbeddings:
+        """The rows of ``texts`` in the block of every distinct text seen with these layers.
+
+        Only texts new to the block are tokenised and combined (a grid search's folds and
+        candidates then reuse the tokenisation and the combined layers of the others).
+        """
+        block = recent_outputs.get(block_key) or _Block.empty()
+        new = [text for text in dict.fromkeys(texts) if text not in block.rows]
+        tokenized = self._tokenize_quietly(loaded, new) if new else None
+        max_length = self._resolved_max_length(loaded)
+        old = [block.rows[text] for text in texts if text in block.rows]
+        if (tokenized is not None and tokenized.lengths.max(initial=0) >= max_length) or (
+            old and block.tokens.lengths[old].max() >= max_length
+        ):
+            self._tokenize(loaded, texts)  # may be cut: warn or raise naming the caller's item
+        if new:
+            block = block.extended(new, self._compute(new, loaded, layers, tokenized))
+            recent_outputs.put(block_key, block)
+        index = np.fromiter((block.rows[text] for text in texts), np.int64, len(texts))
+        if len(index) == len(block.rows) and np.array_equal(index, np.arange(len(index))):
+            return block.tokens
+        return block.tokens[index]
 
     def _load_model(self, step=None):
         """The model, loaded with this featurizer's options; errors name ``step`` (default:
@@ -287,10 +315,23 @@ class TransformerFeaturizer(_TokenFeaturizer):
             truncation=self.truncation,
         )
 
-    def _compute(self, texts, loaded, layers) -> TokenEmbeddings:
-        # All texts are tokenised (not only distinct ones), so that messages name the
-        # caller's item; each distinct text runs once.
-        tokenized = self._tokenize(loaded, texts)
+    def _tokenize_quietly(self, loaded, texts):
+        """``texts`` tokenised and cut without a warning (the caller warns, naming its item)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "TransformerFeaturizer: .* exceed max_length")
+            return tokenize(
+                loaded.tokenizer,
+                texts,
+                template=self.template,
+                max_length=self._resolved_max_length(loaded),
+                truncation="warn",
+            )
+
+    def _compute(self, texts, loaded, layers, tokenized=None) -> TokenEmbeddings:
+        # Without ``tokenized``, all texts are tokenised (not only distinct ones), so that
+        # messages name the caller's item; each distinct text runs once.
+        if tokenized is None:
+            tokenized = self._tokenize(loaded, texts)
         first = {}
         for i, text in enumerate(texts):
             first.setdefault(text, i)
@@ -356,6 +397,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
     def _cache_store(self):
         if self.cache is False:
             return HiddenStateCache(use_memory=False)
+        if self.cache is None:
+            return HiddenStateCache.default()
         if isinstance(self.cache, DiskCache):
             return HiddenStateCache(self.cache)
         location = getattr(self.cache, "location", self.cache)  # joblib.Memory
@@ -376,25 +419,47 @@ class TransformerFeaturizer(_TokenFeaturizer):
         key = self._config_key(loaded)
         entries = {i: store.get(key, text, layers) for text, i in first.items()}
         missing = [i for i, entry in entries.items() if entry is None]
-        if missing:
-            # A cached forward pass keeps every layer it ran through: a later call asking
-            # for other layers of the same texts then needs no pass at all.
-            keep = range(max(layers) + 1) if self.cache is not False else layers
+        texts = {i: text for text, i in first.items()}
+        # A cached forward pass keeps every layer it ran through: a later call asking for
+        # other layers of the same texts then needs no pass at all.
+        keep = range(max(layers) + 1) if self.cache is not False else layers
+        for part in self._rounds(store, tokenized, missing):
+            if store.shared and store.writes_disk:  # another worker may have stored some
+                entries.update({i: store.get(key, texts[i], layers) for i in part})
+                part = [i for i in part if entries[i] is None]
             computed = self._forward(
-                loaded, [tokenized.sequence(i) for i in missing], max(layers), keep
+                loaded, [tokenized.sequence(i) for i in part], max(layers), keep
             )
-            texts = {i: text for text, i in first.items()}
-            for i, states in zip(missing, computed):
+            for i, states in zip(part, computed):
                 if self.cache is not False:
                     store.put(key, texts[i], states)
                 entries[i] = states
+        lengths = tokenized.lengths
         for text, i in first.items():
-            if len(entries[i][layers[0]]) != tokenized.lengths[i]:  # a stale entry: wrong rows
+            if len(entries[i][layers[0]]) != lengths[i]:  # a stale entry: wrong rows
                 raise RuntimeError(
                     f"TransformerFeaturizer: cached hidden states of {text!r:.60} do not "
                     "match its tokenisation; clear the cache."
                 )
         return entries
+
+    def _rounds(self, store, tokenized, missing) -> list[list[int]]:
+        """``missing`` in the parts to run: all at once, or, by a worker process writing to the
+        shared disk cache, in rounds of a few batches, starting where this worker's rank says.
+
+        Two workers that need the same texts then compute different ones first and read the
+        rest from the disk once the other has stored them.
+        """
+        if not missing:
+            return []
+        if not (store.shared and store.writes_disk):
+            return [missing]
+        lengths = tokenized.lengths[missing]
+        order = [missing[j] for j in np.argsort(-lengths, kind="stable")]
+        size = 4 * self.batch_size
+        rounds = [order[i : i + size] for i in range(0, len(order), size)]
+        start = int(start_fraction(worker_rank(os.path.dirname(store.location))) * len(rounds))
+        return rounds[start:] + rounds[:start]
 
     def _forward(self, loaded, ids, depth, keep) -> list[dict[int, np.ndarray]]:
         """Run the encoder up to layer ``depth`` on ``ids``; the layers ``keep`` per text."""
@@ -433,6 +498,37 @@ class TransformerFeaturizer(_TokenFeaturizer):
                     per_text = stacked[:, row, : lengths[row]]
                     results[i] = {layer: per_text[j].copy() for j, layer in enumerate(keep)}
         return results
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Token vectors of every distinct text seen with one layer choice, and each text's row."""
+
+    tokens: TokenEmbeddings | None
+    rows: dict
+
+    @classmethod
+    def empty(cls) -> _Block:
+        return cls(None, {})
+
+    @property
+    def values(self):  # what the memo's size counts
+        return self.tokens.values
+
+    @property
+    def token_ids(self):
+        return self.tokens.token_ids
+
+    def extended(self, texts, tokens) -> _Block:
+        """This block with ``texts`` (new to it) and their token vectors ``tokens`` appended."""
+        tokens.values.flags.writeable = False
+        if self.tokens is None:
+            return _Block(tokens, {text: i for i, text in enumerate(texts)})
+        joined = TokenEmbeddings.concatenate([self.tokens, tokens])
+        joined.values.flags.writeable = False
+        rows = dict(self.rows)
+        rows.update({text: len(self.rows) + i for i, text in enumerate(texts)})
+        return _Block(joined, rows)
 
 
 def _run_layers(loaded, input_ids, attention_mask, depth):

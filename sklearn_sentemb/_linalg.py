@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
@@ -26,16 +28,41 @@ def fit_pca(X: np.ndarray, n_components: int) -> tuple[PCA, int]:
 
     Returns the PCA and ``exponent``: its ``mean_`` is in units of ``2**exponent`` and its
     variances in units of ``4**exponent``; components and ratios are scale-free.
+
+    Both solvers decompose fully and keep the first ``n_components``, so the full
+    decomposition is kept (``pca_memo``) and a later call on the same data with any
+    ``n_components`` takes its first rows: the same numbers as a fit of its own.
     """
+    from ._memo import data_key, pca_memo
+
     data, exponent = unit_scaled(X)
     n_samples, n_features = X.shape
     # "covariance_eigh" eigen-decomposes the d x d covariance: much faster than an SVD of the
     # data when n_samples >> n_features, and exact (unlike "randomized").
     solver = "covariance_eigh" if n_samples >= n_features else "full"
-    # Constant data has zero total variance: PCA's explained_variance_ratio_ is then 0 / 0,
-    # which is harmless for us (we do not use it).
-    with np.errstate(divide="ignore", invalid="ignore"), single_threaded_blas():
-        return PCA(n_components=n_components, svd_solver=solver).fit(data), exponent
+    key = data_key(X)
+    full = pca_memo.get((solver, key)) if key is not None else None
+    if full is None:
+        # Constant data has zero total variance: PCA's explained_variance_ratio_ is then
+        # 0 / 0, which is harmless for us (we do not use it).
+        with np.errstate(divide="ignore", invalid="ignore"), single_threaded_blas():
+            full = PCA(n_components=min(X.shape), svd_solver=solver).fit(data)
+        if key is not None:
+            pca_memo.put((solver, key), full)
+    return _first_components(full, n_components), exponent
+
+
+def _first_components(full: PCA, n_components: int) -> PCA:
+    """A copy of the full PCA ``full`` keeping its first ``n_components``, as PCA would."""
+    pca = copy.copy(full)
+    pca.n_components = pca.n_components_ = n_components
+    for name in ("components_", "explained_variance_", "explained_variance_ratio_"):
+        setattr(pca, name, getattr(full, name)[:n_components].copy())
+    pca.singular_values_ = full.singular_values_[:n_components].copy()
+    pca.mean_ = full.mean_.copy()
+    rest = full.explained_variance_[n_components:]
+    pca.noise_variance_ = float(rest.mean()) if rest.size else 0.0
+    return pca
 
 
 def single_threaded_blas():

@@ -24,6 +24,7 @@ from sklearn.utils.extmath import svd_flip
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._linalg import fit_pca, single_threaded_blas, unit_scaled
+from ._memo import memoized_fit
 
 __all__ = ["AllButTheTop", "CommonComponentRemoval", "Whitening"]
 
@@ -221,6 +222,7 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, _Refiner):
         self.epsilon = epsilon
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @memoized_fit
     def fit(self, X, y=None):
         """Learn the mean and the whitening matrix of ``X``.
 
@@ -387,6 +389,7 @@ class AllButTheTop(_DirectionRemoval):
         return removed - self.mean_.astype(X.dtype)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @memoized_fit
     def fit(self, X, y=None):
         """Learn the mean and the top principal directions of ``X``.
 
@@ -507,6 +510,7 @@ class CommonComponentRemoval(_DirectionRemoval):
         return X - (X @ components.T * self.removal_weights_.astype(X.dtype)) @ components
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @memoized_fit
     def fit(self, X, y=None):
         """Learn the top right singular vectors of ``X``.
 

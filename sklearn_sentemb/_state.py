@@ -33,7 +33,7 @@ def process_state() -> list[ProcessState]:
     >>> [state.name for state in process_state()][:3]
     ['models', 'tokenizers', 'hidden states']
     """
-    from . import _cache, _fit_on, _models, _pooling, _static
+    from . import _cache, _fit_on, _memo, _models, _pooling, _static
 
     return [
         ProcessState(
@@ -60,7 +60,8 @@ def process_state() -> list[ProcessState]:
         ProcessState(
             "recent outputs",
             "_cache",
-            "whole TransformerFeaturizer outputs of recent calls (grid candidates reuse them)",
+            "whole TransformerFeaturizer outputs of recent calls, and per layer choice the "
+            "block of every distinct text seen (grid candidates reuse them)",
             "half the hidden-state bound",
             _cache.recent_outputs.clear,
         ),
@@ -70,6 +71,28 @@ def process_state() -> list[ProcessState]:
             "open SQLite connections to DiskCache shards",
             "one per shard used",
             _cache.close_disk_caches,
+        ),
+        ProcessState(
+            "shared disk cache",
+            "_cache",
+            "hidden states that worker processes share by default, in a temporary folder "
+            "named in SKLEARN_SENTEMB_SHARED_CACHE (workers write it, the first process reads it)",
+            "4 GiB on disk; removed when the first process exits",
+            _cache.clear_shared_disk_cache,
+        ),
+        ProcessState(
+            "refiner fits",
+            "_memo",
+            "learned attributes of refiners, by class, parameters and a digest of the data",
+            "256 MiB (an LRU)",
+            _memo.fit_memo.clear,
+        ),
+        ProcessState(
+            "PCA decompositions",
+            "_memo",
+            "full PCA of the data Whitening and AllButTheTop fitted, by a digest of the data",
+            "256 MiB (an LRU)",
+            _memo.pca_memo.clear,
         ),
         ProcessState(
             "vocabulary flags",

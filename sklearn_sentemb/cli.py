@@ -562,10 +562,15 @@ def _add_search(search) -> None:
     )
     search.add_argument(
         "--cache",
-        help="folder for a disk cache of hidden states (reused across runs); default: in memory",
+        help="folder for a disk cache of hidden states (reused across runs); default: in "
+        "memory, and a temporary folder that --n-jobs workers share",
     )
     search.add_argument(
-        "--n-jobs", type=_n_jobs, default=None, help="parallel candidates (-1: all cores)"
+        "--n-jobs",
+        type=_n_jobs,
+        default=None,
+        help="parallel candidates (-1: all cores); the worker processes share hidden states "
+        "(each text runs about once, whichever worker needs it)",
     )
     search.add_argument(
         "--output-dir",

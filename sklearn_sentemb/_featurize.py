@@ -273,7 +273,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
         ):
             self._tokenize(loaded, texts)  # may be cut: warn or raise naming the caller's item
         if new:
-            block = block.extended(new, self._compute(new, loaded, layers, tokenized))
+            computed = self._compute(new, loaded, layers, tokenized)
+            block = block.bounded(texts, computed.values.nbytes).extended(new, computed)
             recent_outputs.put(block_key, block)
         index = np.fromiter((block.rows[text] for text in texts), np.int64, len(texts))
         if len(index) == len(block.rows) and np.array_equal(index, np.arange(len(index))):
@@ -500,6 +501,11 @@ class TransformerFeaturizer(_TokenFeaturizer):
         return results
 
 
+#: Most bytes of token vectors a layer choice's block keeps (a grid's dev set fits many times;
+#: a stream of new texts restarts it rather than copying an ever larger block).
+_BLOCK_BYTES = 512 * 2**20
+
+
 @dataclass(frozen=True)
 class _Block:
     """Token vectors of every distinct text seen with one layer choice, and each text's row."""
@@ -518,6 +524,16 @@ class _Block:
     @property
     def token_ids(self):
         return self.tokens.token_ids
+
+    def bounded(self, texts, more_bytes: int) -> _Block:
+        """This block, or when ``more_bytes`` would take it past ``_BLOCK_BYTES``, a block of
+        only those of ``texts`` it holds (a stream of new texts keeps a bounded block)."""
+        if self.tokens is None or self.tokens.values.nbytes + more_bytes <= _BLOCK_BYTES:
+            return self
+        kept = [text for text in dict.fromkeys(texts) if text in self.rows]
+        if not kept:
+            return _Block.empty()
+        return _Block.empty().extended(kept, self.tokens[[self.rows[text] for text in kept]])
 
     def extended(self, texts, tokens) -> _Block:
         """This block with ``texts`` (new to it) and their token vectors ``tokens`` appended."""

@@ -160,6 +160,27 @@ def test_block_reuses_tokenisation_and_equals_a_fresh_computation(tiny_bert, mon
             np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
 
 
+def test_block_stays_bounded_on_a_stream_of_new_texts(tiny_bert, monkeypatch):
+    """Past ``_BLOCK_BYTES`` the block restarts from the call's own texts; outputs stay exact."""
+    featurizer = TransformerFeaturizer(tiny_bert, layers=[1, -1])
+    one = featurizer.transform(["a first text"]).values.nbytes
+    monkeypatch.setattr(_featurize, "_BLOCK_BYTES", 3 * one)
+    stream = [[f"text number {i} of {j}" for i in range(2)] for j in range(6)]
+    blocks = []
+    for texts in [*stream, [stream[-1][0], "a last one"]]:
+        got = featurizer.transform(texts)
+        expected = TransformerFeaturizer(tiny_bert, layers=[1, -1], cache=False).transform(texts)
+        np.testing.assert_allclose(got.values, expected.values, atol=1e-6)
+        (block,) = [
+            v
+            for v in _featurize.recent_outputs._entries.values()
+            if isinstance(v, _featurize._Block) and texts[-1] in v.rows
+        ]
+        blocks.append(len(block.rows))
+    assert max(blocks) <= 4  # never every text seen
+    assert stream[-1][0] in block.rows and "a last one" in block.rows
+
+
 def test_block_still_warns_naming_the_callers_item(tiny_bert):
     long = "word " * 40
     featurizer = TransformerFeaturizer(tiny_bert, max_length=16)

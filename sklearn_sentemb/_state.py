@@ -33,7 +33,7 @@ def process_state() -> list[ProcessState]:
     >>> [state.name for state in process_state()][:3]
     ['models', 'tokenizers', 'hidden states']
     """
-    from . import _cache, _fit_on, _models, _pooling, _static
+    from . import _cache, _fit_on, _models, _onnx, _pooling, _static
 
     return [
         ProcessState(
@@ -70,6 +70,13 @@ def process_state() -> list[ProcessState]:
             "open SQLite connections to DiskCache shards",
             "one per shard used",
             _cache.close_disk_caches,
+        ),
+        ProcessState(
+            "onnx sessions",
+            "_onnx",
+            "ONNX Runtime sessions of exported encoders (the graphs stay on disk)",
+            "one per model, depth, output layers, quantisation and thread count used",
+            _onnx.clear_sessions,
         ),
         ProcessState(
             "vocabulary flags",

@@ -3,7 +3,8 @@
 An entry holds the hidden states of one text under one model configuration,
 one array ``(n_tokens, dim)`` per layer. The key of a configuration is a hash of
 the model's fingerprint (its files on disk and loading options), the template,
-``max_length`` and the dtype, so changing any of them never returns stale vectors.
+``max_length``, the dtype, the backend (torch or ONNX Runtime) and the quantisation, so
+changing any of them never returns stale vectors.
 
 On disk (:class:`DiskCache`) the entries are rows of a few SQLite databases (shards),
 written in transactions (readers never see half an entry, several processes may share

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ __all__ = ["TransformerFeaturizer"]
 
 # Default max_length of a model with no limit in its tokenizer or config (T5's relative positions).
 DEFAULT_MAX_LENGTH = 512
+_FP32 = ("auto", "float32")  # the dtypes the ONNX backend accepts, besides None
 
 
 class _StopForward(Exception):
@@ -94,8 +96,19 @@ class TransformerFeaturizer(_TokenFeaturizer):
         Texts per forward pass (texts are sorted by length, padding is per batch).
     device : str, default="auto"
         Torch device; "auto" picks CUDA when available.
-    dtype : {None, "float32", "float16", "bfloat16"}, default=None
-        Model dtype (None: float32). Outputs are always float32.
+    dtype : {None, "auto", "float32", "float16", "bfloat16"}, default=None
+        Model dtype (None: float32). "auto" picks bfloat16 on a CPU with native
+        bf16 (AVX512-BF16, AMX or Arm BF16; emulated bf16 is slower than float32)
+        and on CUDA cards that have it, float16 on older CUDA cards, float32
+        otherwise. Outputs are always float32. The ONNX backend runs float32.
+    backend : {"torch", "onnx"}, default="torch"
+        What runs the encoder: torch, or ONNX Runtime on the CPU (the ``onnx``
+        extra) with the encoder exported up to the deepest requested layer,
+        once per model, depth and output layers, into
+        ``$SKLEARN_SENTEMB_ONNX_CACHE`` (default ``~/.cache/sklearn_sentemb/onnx``).
+    quantize : {None, "int8"}, default=None
+        "int8": ONNX Runtime's dynamic int8 quantisation of the exported
+        weights (``backend="onnx"`` only); faster, and further from float32.
     cache : None, False, str, path, DiskCache or joblib.Memory, default=None
         Hidden-state cache. None: the process-wide in-memory cache (bounded,
         see :func:`set_memory_cache_limit`); a :class:`DiskCache` (or a folder,
@@ -154,6 +167,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": "no_validation",  # checked when the model loads: names torch cannot parse
         "dtype": "no_validation",
+        "backend": [StrOptions({"torch", "onnx"})],
+        "quantize": [StrOptions({"int8"}), None],
         "cache": [
             None,
             Options(bool, {False}),
@@ -182,6 +197,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
         batch_size=32,
         device="auto",
         dtype=None,
+        backend="torch",
+        quantize=None,
         cache=None,
         progress="auto",
         revision=None,
@@ -199,6 +216,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
         self.batch_size = batch_size
         self.device = device
         self.dtype = dtype
+        self.backend = backend
+        self.quantize = quantize
         self.cache = cache
         self.progress = progress
         self.revision = revision
@@ -284,10 +303,11 @@ class TransformerFeaturizer(_TokenFeaturizer):
     def _load_model(self, step=None):
         """The model, loaded with this featurizer's options; errors name ``step`` (default:
         this class)."""
+        device, dtype = self._torch_options(step or type(self).__name__)
         return load_model(
             self.model,
-            self.device,
-            self.dtype,
+            device,
+            dtype,
             revision=self.revision,
             trust_remote_code=self.trust_remote_code,
             token=self.token,
@@ -295,6 +315,27 @@ class TransformerFeaturizer(_TokenFeaturizer):
             model_kwargs=self.model_kwargs,
             step=step or type(self).__name__,
         )
+
+    def _torch_options(self, step):
+        """Device and dtype of the torch model; the ONNX backend exports a float32 CPU one."""
+        if self.backend == "torch":
+            if self.quantize is not None:
+                raise ValueError(
+                    f"{step}: quantize={self.quantize!r} needs backend='onnx' (got "
+                    f"backend={self.backend!r})."
+                )
+            return self.device, self.dtype
+        if not (isinstance(self.device, str) and self.device in ("auto", "cpu")):
+            raise ValueError(
+                f"{step}: backend='onnx' runs on the CPU; device={self.device!r} needs "
+                "backend='torch'."
+            )
+        if not (self.dtype is None or (isinstance(self.dtype, str) and self.dtype in _FP32)):
+            raise ValueError(
+                f"{step}: backend='onnx' runs float32 (dtype None, 'auto' or 'float32'), "
+                f"got dtype={self.dtype!r}; use quantize='int8' or backend='torch'."
+            )
+        return "cpu", None
 
     def _load_tokenizer(self, step):
         """Only the tokenizer, loaded with this featurizer's options; errors name ``step``."""
@@ -411,6 +452,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
             template_identity(self.template),
             self._resolved_max_length(loaded),
             str(loaded.model.dtype),
+            self.backend,
+            self.quantize,
         ]
         return hashlib.blake2b(json.dumps(parts).encode(), digest_size=16).hexdigest()
 
@@ -464,9 +507,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
 
     def _forward(self, loaded, ids, depth, keep) -> list[dict[int, np.ndarray]]:
         """Run the encoder up to layer ``depth`` on ``ids``; the layers ``keep`` per text."""
-        import torch
-
         keep = list(keep)
+        context, run = self._backend_runner(loaded, depth, keep)
         order = np.argsort([-len(x) for x in ids], kind="stable")
         results: list = [None] * len(ids)
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
@@ -479,7 +521,7 @@ class TransformerFeaturizer(_TokenFeaturizer):
         pad_id = next(
             (t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id) if t is not None), 0
         )
-        with loaded.lock, torch.inference_mode():
+        with context:
             for batch in batches:
                 lengths = [len(ids[i]) for i in batch]
                 width = max(lengths)
@@ -488,17 +530,44 @@ class TransformerFeaturizer(_TokenFeaturizer):
                 for row, i in enumerate(batch):
                     input_ids[row, : lengths[row]] = ids[i]
                     attention[row, : lengths[row]] = 1
-                captured = _run_layers(
-                    loaded,
-                    torch.from_numpy(input_ids).to(loaded.device),
-                    torch.from_numpy(attention).to(loaded.device),
-                    depth,
-                )
-                stacked = torch.stack([captured[k] for k in keep]).float().cpu().numpy()
+                stacked = run(input_ids, attention)
                 for row, i in enumerate(batch):
                     per_text = stacked[:, row, : lengths[row]]
                     results[i] = {layer: per_text[j].copy() for j, layer in enumerate(keep)}
         return results
+
+    def _backend_runner(self, loaded, depth, keep):
+        """A context to run batches in and ``run(input_ids, attention_mask)``, the hidden
+        states ``keep`` of one padded batch as a float32 array ``(len(keep), batch, width, dim)``.
+        """
+        if self.backend == "onnx":
+            from ._onnx import load_onnx_encoder
+
+            encoder = load_onnx_encoder(
+                loaded, depth, keep, self.quantize, step=type(self).__name__
+            )
+            return contextlib.nullcontext(), encoder
+        import torch
+
+        def run(input_ids, attention_mask):
+            captured = _run_layers(
+                loaded,
+                torch.from_numpy(input_ids).to(loaded.device),
+                torch.from_numpy(attention_mask).to(loaded.device),
+                depth,
+            )
+            return torch.stack([captured[k] for k in keep]).float().cpu().numpy()
+
+        return _locked_inference(loaded), run
+
+
+@contextlib.contextmanager
+def _locked_inference(loaded):
+    """The model's lock (its capturing hooks are shared) and torch's inference mode."""
+    import torch
+
+    with loaded.lock, torch.inference_mode():
+        yield
 
 
 #: Most bytes of token vectors a layer choice's block keeps (a grid's dev set fits many times;

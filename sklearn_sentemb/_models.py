@@ -6,10 +6,13 @@ process and shared by every estimator (and every clone) that names them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +25,7 @@ __all__ = [
     "load_tokenizer",
     "resolve_model",
     "clear_registry",
+    "cpu_has_native_bf16",
 ]
 
 #: The model every step and command uses when none is named; its weights install offline.
@@ -203,7 +207,7 @@ def load_model(
     """
     torch = _import_torch()
     device = _resolve_device(device, torch, step)
-    dtype = _resolve_dtype(dtype, torch, step)
+    dtype = _resolve_dtype(dtype, torch, step, device)
     kwargs = _check_model_kwargs(model_kwargs, step)
     path = resolve_model(model, revision=revision, token=token, cache_dir=cache_dir, step=step)
     weights_options = {"revision": revision, "model_kwargs": _kwargs_key(kwargs)}
@@ -521,18 +525,63 @@ def _resolve_device(device, torch, step="TransformerFeaturizer"):
     return resolved
 
 
-def _resolve_dtype(dtype, torch, step="TransformerFeaturizer"):
-    if dtype is None or (isinstance(dtype, str) and dtype == "auto"):
+def _resolve_dtype(dtype, torch, step="TransformerFeaturizer", device=None):
+    if dtype is None:
         return torch.float32
+    if isinstance(dtype, str) and dtype == "auto":
+        return _auto_dtype(torch, device)
     if not isinstance(dtype, (str, torch.dtype)):
         raise TypeError(
-            f"{step}: dtype must be None, a dtype name or a torch.dtype, got "
+            f"{step}: dtype must be None, 'auto', a dtype name or a torch.dtype, got "
             f"{type(dtype).__name__} ({dtype!r})."
         )
     resolved = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
     if resolved not in (torch.float32, torch.float16, torch.bfloat16):
         raise ValueError(
-            f"{step}: dtype must be None, 'float32', 'float16' or 'bfloat16' (or that torch "
-            f"dtype), got {dtype!r}."
+            f"{step}: dtype must be None, 'auto', 'float32', 'float16' or 'bfloat16' (or that "
+            f"torch dtype), got {dtype!r}."
         )
     return resolved
+
+
+def _auto_dtype(torch, device):
+    """bfloat16 on a CPU with native bf16 and on CUDA cards that have it, float16 on older
+    CUDA cards, float32 elsewhere (emulated bf16 is several times slower than float32)."""
+    kind = getattr(device, "type", "cpu")
+    if kind == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if kind == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16
+    return torch.float32
+
+
+# CPU feature flags of native bf16 arithmetic: x86 AVX512-BF16 or AMX, Arm's BF16 extension.
+_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (Linux: the flags in /proc/cpuinfo;
+    macOS: ``hw.optional.arm.FEAT_BF16``), which ``dtype="auto"`` needs to choose it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            info = f.read()
+    except OSError:
+        info = None
+    if info is not None:
+        return _cpuinfo_has_bf16(info)
+    if sys.platform == "darwin":
+        out = subprocess.run(
+            ["sysctl", "-n", "hw.optional.arm.FEAT_BF16"], capture_output=True, text=True
+        )
+        return out.stdout.strip() == "1"
+    return False
+
+
+def _cpuinfo_has_bf16(info: str) -> bool:
+    """Whether /proc/cpuinfo text lists a native bf16 flag (``flags`` on x86, ``Features`` on Arm)."""
+    for line in info.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features") and _BF16_FLAGS & set(value.split()):
+            return True
+    return False

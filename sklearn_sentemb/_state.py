@@ -33,7 +33,7 @@ def process_state() -> list[ProcessState]:
     >>> [state.name for state in process_state()][:3]
     ['models', 'tokenizers', 'hidden states']
     """
-    from . import _cache, _fit_on, _memo, _models, _pooling, _static
+    from . import _cache, _fit_on, _memo, _models, _onnx, _pooling, _static
 
     return [
         ProcessState(
@@ -93,6 +93,13 @@ def process_state() -> list[ProcessState]:
             "full PCA of the data Whitening and AllButTheTop fitted, by a digest of the data",
             "256 MiB (an LRU)",
             _memo.pca_memo.clear,
+        ),
+        ProcessState(
+            "onnx sessions",
+            "_onnx",
+            "ONNX Runtime sessions of exported encoders (the graphs stay on disk)",
+            "one per model, depth, output layers, quantisation and thread count used",
+            _onnx.clear_sessions,
         ),
         ProcessState(
             "vocabulary flags",

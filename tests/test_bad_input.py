@@ -441,6 +441,19 @@ for _name, _params, _exc, _match in [
     ("model-kwargs-unknown", {"model_kwargs": {"no_such": 1}}, ValueError, r".*model_kwargs="),
     ("revision-of-folder", {"revision": "v1"}, ValueError, r"revision='v1' .*is a local folder"),
     ("max-length-no-room", {"max_length": 1}, ValueError, r"max_length=1 leaves no room"),
+    ("quantize-torch", {"quantize": "int8"}, ValueError, r"quantize='int8' needs backend='onnx'"),
+    (
+        "onnx-device",
+        {"backend": "onnx", "device": "cuda"},
+        ValueError,
+        r"backend='onnx' runs on the CPU; device='cuda' needs backend='torch'",
+    ),
+    (
+        "onnx-dtype",
+        {"backend": "onnx", "dtype": "bfloat16"},
+        ValueError,
+        r"backend='onnx' runs float32 .*got dtype='bfloat16'",
+    ),
 ]:
     case(
         f"featurizer-{_name}",
@@ -454,9 +467,26 @@ for _name, _params, _match in [
     ("cache-true", {"cache": True}, r"'cache' parameter of TransformerFeaturizer .*Got True"),
     ("model-kwargs-list", {"model_kwargs": [1]}, r"'model_kwargs' parameter of Transformer"),
     ("model-number", {"model": 3}, r"'model' parameter of TransformerFeaturizer"),
+    ("backend-unknown", {"backend": "tf"}, r"'backend' parameter of TransformerFeaturizer"),
+    ("quantize-unknown", {"quantize": "int4"}, r"'quantize' parameter of TransformerFeaturizer"),
 ]:
     case(f"featurizer-{_name}", lambda env, p=_params: _featurize(env, **p), TypeError, _match)
 
+
+def _onnx_without_onnxruntime(env):
+    import sys
+    from unittest import mock
+
+    with mock.patch.dict(sys.modules, {"onnxruntime": None}):
+        return _featurize(env, backend="onnx", cache=False)
+
+
+case(
+    "featurizer-onnx-without-onnxruntime",
+    _onnx_without_onnxruntime,
+    ImportError,
+    r"^TransformerFeaturizer: backend='onnx' needs onnxruntime .*sklearn-sentemb\[onnx\]",
+)
 case(
     "featurizer-model-folder-gone",
     lambda env: _featurize(env, model=str(env.tmp_path / "gone")),

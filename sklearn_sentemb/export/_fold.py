@@ -59,27 +59,34 @@ def _vocabulary_tokens(vocabulary, special: int) -> TokenEmbeddings:
     return TokenEmbeddings(values, [0, n + special], ids, roles, vocabulary)
 
 
+def vocabulary_weights(pooler, vocabulary, n_special: int) -> tuple[np.ndarray, bool]:
+    """Weight of each vocabulary id in ``pooler``'s mean (its learned weight, 1 without a
+    weighting, 0 for an excluded id) and whether the special tokens are kept."""
+    keep = pooler._keep_mask(_vocabulary_tokens(vocabulary, n_special))
+    weights = np.ones(len(vocabulary))
+    if pooler.weighting is not None:
+        pooler._check_fitted("weights_", f"weighting={pooler.weighting!r}")
+        weights = _lookup(pooler.weights_, pooler.default_weight_, np.arange(len(vocabulary)))
+    weights = np.where(keep[: len(vocabulary)], weights, 0.0)
+    return weights, bool(n_special) and bool(keep[len(vocabulary) :].any())
+
+
 def token_weights(pooler, vocabulary, n_special: int, what: str) -> np.ndarray:
-    """Weight of each vocabulary id under ``pooler``: its learned weight (1 without a
-    weighting), 0 for an excluded id. Raises when the pooler cannot fold or keeps special
-    tokens, which plain-mean static models never add."""
+    """`vocabulary_weights` of a mean pooler that leaves out the special tokens, which
+    plain-mean static models never add; a ValueError otherwise."""
     if pooler.method != "mean":
         raise ValueError(
             f"{what}: cannot fold TokenPooler(method={pooler.method!r}); only the (weighted) "
             "mean of token vectors folds into a token table."
         )
-    keep = pooler._keep_mask(_vocabulary_tokens(vocabulary, n_special))
-    if keep[len(vocabulary) :].any():
+    weights, keeps_special = vocabulary_weights(pooler, vocabulary, n_special)
+    if keeps_special:
         raise ValueError(
             f"{what}: the TokenPooler keeps the special tokens ([CLS], [SEP], ...), which "
             "model2vec and StaticEmbedding never add; use TokenPooler(exclude=('special', "
             "...)) or a featurizer with add_special_tokens=False."
         )
-    weights = np.ones(len(vocabulary))
-    if pooler.weighting is not None:
-        pooler._check_fitted("weights_", f"weighting={pooler.weighting!r}")
-        weights = _lookup(pooler.weights_, pooler.default_weight_, np.arange(len(vocabulary)))
-    return np.where(keep[: len(vocabulary)], weights, 0.0)
+    return weights
 
 
 def _plain_tokenizer(hf_tokenizer):

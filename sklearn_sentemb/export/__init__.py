@@ -11,11 +11,21 @@ from __future__ import annotations
 import os
 
 from .._featurize import TransformerFeaturizer
+from ._distill import DistillResult, distill_static
 from ._fold import fold_static
+from ._mteb import MTEBEncoder, to_mteb
 from ._static_formats import save_model2vec, save_static_sentence_transformers
 from ._steps import split_pipeline
 
-__all__ = ["fold_static_pipeline", "to_model2vec", "to_sentence_transformers"]
+__all__ = [
+    "DistillResult",
+    "MTEBEncoder",
+    "distill_static",
+    "fold_static_pipeline",
+    "to_model2vec",
+    "to_mteb",
+    "to_sentence_transformers",
+]
 
 
 def fold_static_pipeline(pipeline):

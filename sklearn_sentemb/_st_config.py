@@ -44,15 +44,13 @@ def _pooling_modes(config: dict) -> list[str]:
 
 
 def read_sentence_transformers_config(model, step: str) -> SentenceTransformerConfig:
-    """The sentence-transformers configuration of ``model`` (hub id or folder); a
-    ValueError naming ``step`` when the folder has none."""
+    """The sentence-transformers configuration of ``model`` (hub id or folder). A folder
+    without ``modules.json`` gets what sentence-transformers gives it: a mean of every token,
+    no normalisation, the model's own length limit."""
     folder = resolve_model(model, step=step)
     modules_path = os.path.join(folder, "modules.json")
     if not os.path.isfile(modules_path):
-        raise ValueError(
-            f"{step}: model {os.fspath(model)!r} has no sentence-transformers configuration "
-            "(modules.json); choose another recipe, e.g. 'mean-last'."
-        )
+        return SentenceTransformerConfig(["mean"], True, False, None, [])
     pooling, normalize, others = {}, False, []
     for module in _read_json(modules_path):
         kind = module["type"].rsplit(".", 1)[-1]

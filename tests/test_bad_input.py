@@ -1893,13 +1893,33 @@ case(
     ValueError,
     r"to_model2vec: the TokenPooler keeps the special tokens",
 )
+
+
+def _model_pooling(env, mode):
+    """A copy of the tiny BERT whose sentence-transformers configuration pools with ``mode``."""
+    import json
+    import shutil
+
+    folder = env.tmp_path / f"pooling-{mode}"
+    shutil.copytree(env.tiny_bert, folder)
+    kinds = ["Transformer", "Pooling"]
+    modules = [
+        {"idx": i, "name": str(i), "path": ["", "1_Pooling"][i], "type": f"x.{kind}"}
+        for i, kind in enumerate(kinds)
+    ]
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": mode}))
+    return folder
+
+
 case(
-    "make_recipe-model-default-no-configuration",
+    "make_recipe-model-default-unknown-pooling",
     lambda env: __import__("sklearn_sentemb.recipes").recipes.make_recipe(
-        "model-default", env.tiny_bert
+        "model-default", _model_pooling(env, "mean_sqrt_len_tokens")
     ),
     ValueError,
-    r"make_recipe\('model-default'\): model .* has no sentence-transformers configuration",
+    r"make_recipe\('model-default'\): the model pools with \['mean_sqrt_len_tokens'\]",
 )
 
 

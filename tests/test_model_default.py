@@ -43,8 +43,32 @@ def test_model_default_reads_cls_pooling_and_no_normalize(minilm_path, tmp_path)
     np.testing.assert_allclose(pipe.fit_transform(texts), expected, atol=1e-5)
 
 
-def test_model_default_refuses_a_model_without_configuration(tiny_bert):
+def test_model_default_of_a_plain_transformer_is_what_sentence_transformers_makes(tiny_bert):
+    """A folder without modules.json: sentence-transformers pools the mean of every token."""
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["A man is playing a guitar.", "Someone slices an onion.", "Dogs run in a park."]
+    pipe = make_recipe("model-default", tiny_bert)
+    expected = SentenceTransformer(tiny_bert, device="cpu").encode(texts)
+    np.testing.assert_allclose(pipe.fit_transform(texts), expected, atol=1e-5)
+
+
+def test_model_default_refuses_pooling_it_cannot_reproduce(tiny_bert, tmp_path):
+    folder = tmp_path / "weighted"
+    shutil.copytree(tiny_bert, folder)
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling",
+        },
+    ]
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "weightedmean"}))
     with pytest.raises(
-        ValueError, match=r"make_recipe\('model-default'\).*no sentence-transformers"
+        ValueError, match=r"model-default'\): the model pools with \['weightedmean'\]"
     ):
-        make_recipe("model-default", tiny_bert)
+        make_recipe("model-default", folder)

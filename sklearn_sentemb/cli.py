@@ -633,6 +633,77 @@ def _add_similarity(sim) -> None:
     )
 
 
+# -- export and distill --------------------------------------------------------------------
+#: ``--format`` of ``sentemb export`` -> the exporter's name in sklearn_sentemb.export.
+_EXPORT_FORMATS = {"sentence-transformers": "to_sentence_transformers", "model2vec": "to_model2vec"}
+
+
+def _export(args) -> int:
+    from . import export
+
+    pipeline = _load_pipeline(args.pipeline)
+    out = _writable_dir(args.output_dir, "OUT_DIR")
+    getattr(export, _EXPORT_FORMATS[args.format])(pipeline, out)
+    print(f"Wrote the {args.format} model of {args.pipeline} to {out}")
+    return 0
+
+
+def _distill(args) -> int:
+    from .export._distill_report import run_distill
+
+    out = _writable_dir(args.output_dir, "--output-dir")
+    _load_model(args.model, args)
+    run_distill(args, out)
+    return 0
+
+
+def _add_export(export) -> None:
+    export.add_argument("pipeline", help="a fitted pipeline saved with joblib")
+    export.add_argument("output_dir", metavar="OUT_DIR", help="folder to write the model to")
+    export.add_argument(
+        "--format",
+        choices=sorted(_EXPORT_FORMATS),
+        default="sentence-transformers",
+        help="sentence-transformers (any pipeline that exports) or model2vec (static "
+        "pipelines that fold into one token table); default: %(default)s",
+    )
+
+
+def _add_distill(distill) -> None:
+    distill.add_argument("--model", default=DEFAULT_MODEL, help="hub id or local model folder")
+    distill.add_argument(
+        "--corpus",
+        default="wikitext103",
+        help="texts to fit on: wikitext103 (from --data-home) or a text file, one text per "
+        "line (default: %(default)s)",
+    )
+    distill.add_argument(
+        "--corpus-size",
+        type=_int_at_least(10),
+        default=5_000,
+        help="sentences of the corpus to fit on (default: %(default)s)",
+    )
+    distill.add_argument("--data-home", help="folder of the data sets")
+    distill.add_argument(
+        "--featurizers",
+        nargs="+",
+        default=["input", "avg", "random"],
+        choices=["input", "avg", "random"],
+        help="static token featurizers to search (default: all three)",
+    )
+    distill.add_argument(
+        "--output-dir",
+        default="sentemb_distilled",
+        help="folder of the exported model2vec model (default: %(default)s)",
+    )
+    distill.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="do not run model2vec.distill of the same model beside it",
+    )
+    distill.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 #: Each sub-command: its options, what runs it, its line in ``sentemb --help`` and its
 #: description in ``sentemb COMMAND --help``.
 _COMMANDS = {
@@ -659,6 +730,24 @@ _COMMANDS = {
         "and save the (n, d) float32 array: row i is line i, so no line may be empty. The "
         "file is read and written a chunk of lines at a time, so memory stays bounded "
         "whatever its length; the output appears only when complete.",
+    ),
+    "export": (
+        _add_export,
+        _export,
+        "export a fitted pipeline as a sentence-transformers or model2vec folder",
+        "Write a fitted pipeline (joblib) as a folder that SentenceTransformer(folder) or "
+        "model2vec's StaticModel.from_pretrained(folder) loads. Static pipelines fold into "
+        "one token table; a contextual one needs sklearn-sentemb installed where it loads "
+        "(trust_remote_code=True).",
+    ),
+    "distill": (
+        _add_distill,
+        _distill,
+        "search static recipes on STS-B dev and export the best as a model2vec folder",
+        "Search static pipelines of a model (input embeddings, Avg., random; token "
+        "weighting, exclusion, whitening or all-but-the-top) fitted on a corpus, select on "
+        "STS-B dev, export the best as a model2vec folder and print its STS-B test score and "
+        "encode speed, beside model2vec.distill of the same model when that is installed.",
     ),
     "similarity": (
         _add_similarity,

@@ -9,7 +9,7 @@ token featurizer), ``pool`` (:class:`TokenPooler`) and ``refine`` (a refiner or
 from __future__ import annotations
 
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import QuantileTransformer
+from sklearn.preprocessing import Normalizer, QuantileTransformer
 
 from ._bert2static import BERT2Static
 from ._featurize import TransformerFeaturizer
@@ -18,6 +18,7 @@ from ._mixer import TokenMixer
 from ._models import DEFAULT_MODEL
 from ._pooling import TokenPooler
 from ._refine import AllButTheTop, CommonComponentRemoval, Whitening
+from ._st_config import read_sentence_transformers_config
 from ._static import AveragedTokenEmbeddings, RandomTokenEmbeddings
 
 __all__ = ["RECIPES", "make_recipe"]
@@ -152,6 +153,40 @@ def b2s_100(model, **kw):
 #: step than BERT2Static's defaults (1 epoch, 0.001), which leave such a table barely moved.
 B2S_TRAINING = {"epochs": 20, "learning_rate": 0.01}
 
+
+#: sentence-transformers pooling mode -> the TokenPooler that computes it (special tokens
+#: included, as sentence-transformers pools every token of the attention mask).
+_ST_POOLERS = {
+    "mean": lambda: TokenPooler("mean", exclude=()),
+    "max": lambda: TokenPooler("max", exclude=()),
+    "cls": lambda: TokenPooler("cls"),
+    "lasttoken": lambda: TokenPooler("last", exclude=()),
+}
+
+
+def model_default(model, **kw):
+    """The model's own sentence-transformers configuration: its pooling, ``max_seq_length``
+    and normalisation, as ``SentenceTransformer(model).encode`` runs them."""
+    step = "make_recipe('model-default')"
+    config = read_sentence_transformers_config(model, step)
+    if len(config.pooling_modes) != 1 or config.pooling_modes[0] not in _ST_POOLERS:
+        raise ValueError(
+            f"{step}: the model pools with {config.pooling_modes}; the recipe reproduces one "
+            f"of the modes {sorted(_ST_POOLERS)}."
+        )
+    if config.other_modules:
+        raise ValueError(
+            f"{step}: the model has the modules {config.other_modules} after its pooling, "
+            "which the recipe does not reproduce."
+        )
+    kw = {"max_length": config.max_seq_length, **kw}
+    return _pipeline(
+        TransformerFeaturizer(model, **kw),
+        _ST_POOLERS[config.pooling_modes[0]](),
+        Normalizer() if config.normalize else "passthrough",
+    )
+
+
 #: Recipe name -> builder ``f(model, **featurizer_params) -> Pipeline``.
 RECIPES = {
     "mean-last": mean_last,
@@ -169,6 +204,7 @@ RECIPES = {
     "idf-quantile": idf_quantile,
     "b2s": b2s,
     "b2s-100": b2s_100,
+    "model-default": model_default,
 }
 
 #: The featurizer options a recipe sets itself, so cannot take.

@@ -2072,6 +2072,89 @@ def test_cli_embed_one_huge_line_is_cut_with_one_warning_line(env, capsys):
     np.testing.assert_allclose(np.load(env.tmp_path / "o.npy"), expected, atol=1e-6)
 
 
+# -- export ------------------------------------------------------------------------------
+
+
+def _export(name, steps):
+    """``name`` of sklearn_sentemb.export applied to a fitted pipeline of ``steps(env)``."""
+
+    def call(env):
+        from sklearn.pipeline import make_pipeline
+
+        from sklearn_sentemb import export
+
+        pipe = make_pipeline(*steps(env)).fit(["A man plays.", "A dog runs.", "Hi there."])
+        return getattr(export, name)(pipe, env.tmp_path / "out")
+
+    return call
+
+
+def _tokens_pool(env, **pool):
+    from sklearn_sentemb import RandomTokenEmbeddings, TokenPooler
+
+    return [RandomTokenEmbeddings(env.tiny_bert, dim=8), TokenPooler(**pool)]
+
+
+case(
+    "to_model2vec-not-a-pipeline",
+    lambda env: __import__("sklearn_sentemb.export").export.to_model2vec("model", env.tmp_path),
+    TypeError,
+    r"to_model2vec: expects a fitted sklearn Pipeline.*got str",
+)
+case(
+    "to_model2vec-max-pooling",
+    _export("to_model2vec", lambda env: _tokens_pool(env, method="max")),
+    ValueError,
+    r"to_model2vec: cannot fold TokenPooler\(method='max'\)",
+)
+case(
+    "to_sentence_transformers-quantile",
+    _export(
+        "to_sentence_transformers",
+        lambda env: [
+            *_tokens_pool(env),
+            __import__("sklearn.preprocessing").preprocessing.QuantileTransformer(n_quantiles=3),
+        ],
+    ),
+    ValueError,
+    "to_sentence_transformers: cannot fold the refiner QuantileTransformer",
+)
+case(
+    "to_model2vec-special-tokens-kept",
+    _export("to_model2vec", lambda env: _tokens_pool(env, exclude=())),
+    ValueError,
+    r"to_model2vec: the TokenPooler keeps the special tokens",
+)
+
+
+def _model_pooling(env, mode):
+    """A copy of the tiny BERT whose sentence-transformers configuration pools with ``mode``."""
+    import json
+    import shutil
+
+    folder = env.tmp_path / f"pooling-{mode}"
+    shutil.copytree(env.tiny_bert, folder)
+    kinds = ["Transformer", "Pooling"]
+    modules = [
+        {"idx": i, "name": str(i), "path": ["", "1_Pooling"][i], "type": f"x.{kind}"}
+        for i, kind in enumerate(kinds)
+    ]
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": mode}))
+    return folder
+
+
+case(
+    "make_recipe-model-default-unknown-pooling",
+    lambda env: __import__("sklearn_sentemb.recipes").recipes.make_recipe(
+        "model-default", _model_pooling(env, "mean_sqrt_len_tokens")
+    ),
+    ValueError,
+    r"make_recipe\('model-default'\): the model pools with \['mean_sqrt_len_tokens'\]",
+)
+
+
 @pytest.fixture
 def env(tiny_bert, tmp_path):
     """What the rows may use: the tiny BERT's folder and a fresh temporary folder."""

@@ -14,6 +14,7 @@ from sklearn.preprocessing import Normalizer, QuantileTransformer, StandardScale
 from sklearn_sentemb import (
     AllButTheTop,
     AveragedTokenEmbeddings,
+    BERT2Static,
     CommonComponentRemoval,
     InputTokenEmbeddings,
     RandomTokenEmbeddings,
@@ -80,7 +81,29 @@ def _static_pipelines(minilm, tiny_bert):
         "avg-idf-whitening": make_pipeline(
             avg, TokenPooler("mean", weighting="idf"), Whitening(n_components=16)
         ),
+        "input-abtt-uncentred": make_pipeline(
+            InputTokenEmbeddings(minilm), TokenPooler("mean"), AllButTheTop(2, center=False)
+        ),
+        "random-usif-weighted-ccr": make_pipeline(
+            RandomTokenEmbeddings(minilm, dim=48, random_state=1),
+            TokenPooler("mean", weighting="usif"),
+            CommonComponentRemoval(3, weighted=True),
+        ),
+        "b2s-sif-whitening": make_pipeline(
+            BERT2Static(tiny_bert, corpus=_B2S_CORPUS, epochs=2),
+            TokenPooler("mean", weighting="sif"),
+            Whitening(n_components=8),
+        ),
     }
+
+
+#: A small corpus for the BERT2Static table of the export tests.
+_B2S_CORPUS = [
+    "A man is playing a guitar.",
+    "A woman is slicing an onion.",
+    "Two dogs run through the snow.",
+    "The cat sleeps on the warm mat.",
+] * 4
 
 
 STATIC = [
@@ -91,6 +114,9 @@ STATIC = [
     "random-exclusions-pca",
     "random-nospecial-zca-normalizer",
     "avg-idf-whitening",
+    "input-abtt-uncentred",
+    "random-usif-weighted-ccr",
+    "b2s-sif-whitening",
 ]
 
 
@@ -165,6 +191,10 @@ def test_static_export_cuts_where_the_featurizer_does(minilm_path, tmp_path):
         (
             lambda m: [InputTokenEmbeddings(m), TokenPooler(), Normalizer(), Whitening()],
             "cannot fold the refiner Normalizer",
+        ),
+        (
+            lambda m: [InputTokenEmbeddings(m), TokenPooler(token_norm="dimension")],
+            r"TokenPooler\(token_norm='dimension'\)",
         ),
         (
             lambda m: [InputTokenEmbeddings(m), TokenPooler(), Normalizer("l1")],

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .._tokenize import _special_parts
-from ._fold import vocabulary_weights
+from ._fold import refuse_token_norm, vocabulary_weights
 from ._steps import Steps, refiners_affine
 
 #: Pooling methods the exported `TokenPooling` computes.
@@ -29,6 +29,7 @@ def _check_featurizer(featurizer, pooler, what: str) -> None:
         )
     if pooler.weighting is not None and pooler.method != "mean":
         raise ValueError(f"{what}: a weighting applies to method='mean' only.")
+    refuse_token_norm(pooler, what)
 
 
 def _dense(affine, width: int):

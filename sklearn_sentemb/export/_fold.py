@@ -71,6 +71,14 @@ def vocabulary_weights(pooler, vocabulary, n_special: int) -> tuple[np.ndarray, 
     return weights, bool(n_special) and bool(keep[len(vocabulary) :].any())
 
 
+def refuse_token_norm(pooler, what: str) -> None:
+    if pooler.token_norm is not None:
+        raise ValueError(
+            f"{what}: cannot export TokenPooler(token_norm={pooler.token_norm!r}): the "
+            "per-sentence normalisation of the token vectors is not a fixed per-token table."
+        )
+
+
 def token_weights(pooler, vocabulary, n_special: int, what: str) -> np.ndarray:
     """`vocabulary_weights` of a mean pooler that leaves out the special tokens, which
     plain-mean static models never add; a ValueError otherwise."""
@@ -79,6 +87,7 @@ def token_weights(pooler, vocabulary, n_special: int, what: str) -> np.ndarray:
             f"{what}: cannot fold TokenPooler(method={pooler.method!r}); only the (weighted) "
             "mean of token vectors folds into a token table."
         )
+    refuse_token_norm(pooler, what)
     weights, keeps_special = vocabulary_weights(pooler, vocabulary, n_special)
     if keeps_special:
         raise ValueError(

@@ -80,13 +80,15 @@ def _whitening(step):
 
 def _all_but_the_top(step):
     matrix = _removal(step.components_)
-    if not step._centres:
-        return matrix, None
-    return matrix, -np.asarray(step.mean_, dtype=np.float64) @ matrix
+    mean = np.asarray(step.mean_, dtype=np.float64)
+    # centre=True removes the projections of x - mean; center=False those of x, then the mean
+    return matrix, -(mean @ matrix if step.center else mean)
 
 
 def _common_component_removal(step):
-    return _removal(step.components_), None
+    components = np.asarray(step.components_, dtype=np.float64)
+    weights = np.asarray(step.removal_weights_, dtype=np.float64)
+    return np.eye(components.shape[1]) - (components.T * weights) @ components, None
 
 
 def _standard_scaler(step):

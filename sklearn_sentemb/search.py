@@ -232,37 +232,105 @@ def search_sts(
     return SearchResult(search, search.best_estimator_, test_score, table)
 
 
-def plot_heatmap(table, path, title="") -> None:
+def plot_heatmap(table, path, title="", *, n_pairs=None, cv=None):
     """Save a PNG heatmap of dev score by layers (rows) and the other choices (columns).
 
-    ``table`` is :attr:`SearchResult.table`.
+    Columns are grouped by pooler, then refiner; colour limits are the 10th and 95th
+    percentiles of the scores, so one outlier does not flatten the rest; each score is
+    written in a colour that reads on its cell, and the best cell is framed.
+
+    Parameters
+    ----------
+    table : list of dict
+        :attr:`SearchResult.table`.
+    path : str or path-like
+        Where the PNG is written.
+    title : str, default=""
+        First line of the title.
+    n_pairs : int, default=None
+        Number of dev pairs searched on, shown in the title when given.
+    cv : int, default=None
+        Number of cross-validation folds, shown in the title when given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure written.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     keys = [k for k in table[0] if k not in ("rank", "dev_spearman", "dev_std")]
     row_key = "tokens__layers" if "tokens__layers" in keys else keys[0]
-    col_keys = [k for k in keys if k != row_key]
+    col_keys = _column_keys([k for k in keys if k != row_key])
     rows = list(dict.fromkeys(r[row_key] for r in table))
-    cols = list(dict.fromkeys(" / ".join(r[k] for k in col_keys) or "-" for r in table))
+    cols = _grouped_columns(table, col_keys)
     grid = np.full((len(rows), len(cols)), np.nan)
     for r in table:
-        col = " / ".join(r[k] for k in col_keys) or "-"
-        grid[rows.index(r[row_key]), cols.index(col)] = 100 * r["dev_spearman"]
+        grid[rows.index(r[row_key]), cols.index(tuple(r[k] for k in col_keys))] = (
+            100 * r["dev_spearman"]
+        )
+    labels = [" / ".join(c) or "-" for c in cols]
     # A figure of its own with an Agg canvas: no pyplot state, no process-wide backend change.
     fig = Figure(figsize=(3.5 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    image = ax.imshow(grid, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
+    vmin, vmax = _robust_limits(grid)
+    image = ax.imshow(grid, cmap="viridis", aspect="auto", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(cols)), labels, rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel(" / ".join(k.split("__")[-1] for k in col_keys))
     ax.set_ylabel(row_key.split("__")[-1])
-    for i in range(len(rows)):
-        for j in range(len(cols)):
-            if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", color="w", fontsize=8)
-    fig.colorbar(image, ax=ax, label="dev Spearman x 100")
-    ax.set_title(title, fontsize=9)
+    _annotate_cells(ax, image, grid)
+    for j in range(1, len(cols)):
+        if col_keys and cols[j][0] != cols[j - 1][0]:
+            ax.axvline(j - 0.5, color="white", linewidth=2)
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max"}
+    clipped = (np.nanmin(grid) < vmin, np.nanmax(grid) > vmax)
+    fig.colorbar(image, ax=ax, label="dev Spearman x 100", extend=extend.get(clipped, "both"))
+    ax.set_title(_heatmap_title(title, n_pairs, cv), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    return fig
+
+
+def _column_keys(keys):
+    """The column parameters, pooler first, then refiner, then the rest in table order."""
+    return sorted(keys, key=lambda k: (not k.startswith("pool"), not k.startswith("refine")))
+
+
+def _grouped_columns(table, col_keys):
+    """Distinct column values, sorted key by key, each value ranked by first appearance."""
+    order = [list(dict.fromkeys(r[k] for r in table)) for k in col_keys]
+    cols = dict.fromkeys(tuple(r[k] for k in col_keys) for r in table)
+    return sorted(cols, key=lambda c: [order[i].index(v) for i, v in enumerate(c)])
+
+
+def _robust_limits(grid):
+    """The 10th and 95th percentiles of the scores (min and max when they coincide)."""
+    vmin, vmax = np.nanpercentile(grid, [10, 95])
+    if vmax <= vmin:
+        vmin, vmax = np.nanmin(grid), np.nanmax(grid)
+    return float(vmin), float(vmax)
+
+
+def _annotate_cells(ax, image, grid):
+    """Write each score in black on light cells and white on dark ones; frame the best."""
+    from matplotlib.patches import Rectangle
+
+    colours = image.cmap(image.norm(grid))
+    luminance = colours[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    for i, j in zip(*np.nonzero(np.isfinite(grid))):
+        colour = "black" if luminance[i, j] > 0.5 else "white"
+        ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", color=colour, fontsize=8)
+    i, j = np.unravel_index(np.nanargmax(grid), grid.shape)
+    frame = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5)
+    frame.set_label("best")
+    ax.add_patch(frame)
+
+
+def _heatmap_title(title, n_pairs, cv):
+    size = [f"{n_pairs:,} pairs" if n_pairs is not None else "", f"{cv}-fold CV" if cv else ""]
+    size = ", ".join(s for s in size if s)
+    marks = "best framed in red"
+    return "\n".join(s for s in (title, f"{size}; {marks}" if size else marks) if s)

@@ -60,6 +60,13 @@ NAMED_GRIDS = {
 def make_refiner(name: str, **params):
     """A new refiner from its name in ``REFINERS``; ``params`` override its defaults.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REFINERS`.
+    **params
+        Parameters of the refiner.
+
     Examples
     --------
     >>> from sklearn_sentemb.search import make_refiner
@@ -83,13 +90,13 @@ def make_search_pipeline(
     Parameters
     ----------
     model : str, path or estimator
-        A Hugging Face model id or folder, made into a :class:`TransformerFeaturizer` with
+        A Hugging Face model id or folder, made into a :class:`~sklearn_sentemb.TransformerFeaturizer` with
         ``cache``, ``batch_size`` and ``progress``; or a token step already built (a static
-        featurizer, a :class:`TokenMixer`, ...), used as it is.
+        featurizer, a :class:`~sklearn_sentemb.TokenMixer`, ...), used as it is.
     exclude : tuple of str, default=("special",)
-        Tokens the mean pooling leaves out (:class:`TokenPooler`'s ``exclude``).
+        Tokens the mean pooling leaves out (:class:`~sklearn_sentemb.TokenPooler`'s ``exclude``).
     cache, batch_size, progress
-        Parameters of the :class:`TransformerFeaturizer` built from a model name.
+        Parameters of the :class:`~sklearn_sentemb.TransformerFeaturizer` built from a model name.
     """
     if hasattr(model, "get_params"):
         if cache is not None or batch_size != 32 or progress:
@@ -115,6 +122,11 @@ def load_grid(grid) -> dict:
 
     Refiners under the ``"refine"`` key may be given by name (see ``REFINERS``);
     lists of layers stay lists. Raises ``ValueError`` for unknown names.
+
+    Parameters
+    ----------
+    grid : str, path-like or dict
+        A key of :data:`NAMED_GRIDS`, a JSON file of parameter lists, or such a dict.
     """
     if isinstance(grid, dict):
         spec = grid
@@ -161,7 +173,20 @@ def describe(value) -> str:
 
 @dataclass
 class SearchResult:
-    """What :func:`search_sts` found."""
+    """What :func:`search_sts` found.
+
+    Parameters
+    ----------
+    search : sklearn.model_selection.GridSearchCV
+        The fitted search.
+    best_pipeline : sklearn.pipeline.Pipeline
+        The best candidate, refitted on all of dev.
+    test_score : float or None
+        Its Spearman correlation on the test pairs, when given.
+    table : list of dict
+        One row per candidate, best first: ``rank``, each parameter by its readable name,
+        ``dev_spearman`` and ``dev_std`` (mean and standard deviation over the folds).
+    """
 
     search: GridSearchCV
     best_pipeline: Pipeline
@@ -196,6 +221,33 @@ def search_sts(
     ordered by source and unshuffled folds would differ in kind. The gold scores are
     checked first, as :func:`~sklearn_sentemb.metrics.check_gold` does, so a bad score is
     reported by its index in ``dev_gold`` or ``test_gold``, not by a position in a fold.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        A text pipeline, e.g. from :func:`make_search_pipeline`.
+    grid : str, path-like or dict
+        The parameter grid, read by :func:`load_grid`.
+    dev_pairs : array-like of shape (n_pairs, 2)
+        Sentence pairs searched on.
+    dev_gold : array-like of shape (n_pairs,)
+        Their gold similarity scores.
+    test_pairs : array-like of shape (n_test, 2), default=None
+        Pairs the best candidate is scored on.
+    test_gold : array-like of shape (n_test,), default=None
+        Their gold scores; given with ``test_pairs``.
+    cv : int, default=3
+        Number of shuffled folds.
+    n_jobs : int, default=None
+        Parallel jobs of the search (:class:`~sklearn.model_selection.GridSearchCV`'s).
+    random_state : int, default=0
+        Seeds the shuffling of the folds.
+    verbose : int, default=0
+        Verbosity of the search.
+
+    Returns
+    -------
+    SearchResult
     """
     from .metrics import _as_scores, make_sts_scorer, split_pairs, sts_score
 
@@ -242,7 +294,7 @@ def plot_heatmap(table, path, title="", *, n_pairs=None, cv=None):
     Parameters
     ----------
     table : list of dict
-        :attr:`SearchResult.table`.
+        The ``table`` of a :class:`SearchResult`.
     path : str or path-like
         Where the PNG is written.
     title : str, default=""
@@ -260,6 +312,7 @@ def plot_heatmap(table, path, title="", *, n_pairs=None, cv=None):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    _check_heatmap_input(table, n_pairs, cv)
     keys = [k for k in table[0] if k not in ("rank", "dev_spearman", "dev_std")]
     row_key = "tokens__layers" if "tokens__layers" in keys else keys[0]
     col_keys = _column_keys([k for k in keys if k != row_key])
@@ -292,6 +345,20 @@ def plot_heatmap(table, path, title="", *, n_pairs=None, cv=None):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return fig
+
+
+def _check_heatmap_input(table, n_pairs, cv):
+    if not isinstance(table, list | tuple) or not table:
+        raise ValueError(
+            f"plot_heatmap: table must be a non-empty list of rows (SearchResult.table), got {table!r}."
+        )
+    for name, value, low in (("n_pairs", n_pairs, 1), ("cv", cv, 2)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low
+        ):
+            raise ValueError(
+                f"plot_heatmap: {name} must be an integer >= {low} or None, got {value!r}."
+            )
 
 
 def _column_keys(keys):

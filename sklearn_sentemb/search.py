@@ -287,9 +287,10 @@ def search_sts(
 def plot_heatmap(table, path, title="", *, n_pairs=None, cv=None):
     """Save a PNG heatmap of dev score by layers (rows) and the other choices (columns).
 
-    Columns are grouped by pooler, then refiner; colour limits are the 10th and 95th
-    percentiles of the scores, so one outlier does not flatten the rest; each score is
-    written in a colour that reads on its cell, and the best cell is framed.
+    Columns are grouped by pooler, then refiner; the colour scale spans Tukey's fences of
+    the scores (the quartiles widened by 1.5 times their distance, within the scores' range),
+    so collapsed candidates do not flatten the rest; each score is written in a colour that
+    reads on its cell, and the best cell is framed.
 
     Parameters
     ----------
@@ -374,10 +375,12 @@ def _grouped_columns(table, col_keys):
 
 
 def _robust_limits(grid):
-    """The 10th and 95th percentiles of the scores (min and max when they coincide)."""
-    vmin, vmax = np.nanpercentile(grid, [10, 95])
+    """Tukey's fences (quartiles -/+ 1.5 IQR) within the scores' range: outliers saturate."""
+    low, high = np.nanmin(grid), np.nanmax(grid)
+    q1, q3 = np.nanpercentile(grid, [25, 75])
+    vmin, vmax = max(low, q1 - 1.5 * (q3 - q1)), min(high, q3 + 1.5 * (q3 - q1))
     if vmax <= vmin:
-        vmin, vmax = np.nanmin(grid), np.nanmax(grid)
+        vmin, vmax = low, high
     return float(vmin), float(vmax)
 
 

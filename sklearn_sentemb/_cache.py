@@ -132,6 +132,11 @@ def set_memory_cache_limit(n_bytes: int) -> None:
     disables the in-memory cache. Half of the bound again holds the
     outputs of the most recent featurizer calls (a grid search repeats them
     for each pooler and refiner candidate).
+
+    Parameters
+    ----------
+    n_bytes : int
+        The bound in bytes.
     """
     memory_cache.resize(int(n_bytes))
     recent_outputs.resize(int(n_bytes) // 2)

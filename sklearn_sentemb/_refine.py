@@ -151,18 +151,18 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, _Refiner):
     ----------
     mean_ : ndarray of shape (n_features,)
         Per-feature mean of the training data.
-    components_ : ndarray of shape (n_components_, n_features)
+    components_ : ndarray of shape (`n_components_`, n_features)
         Principal directions (rows), by decreasing variance, with scikit-learn's sign
         convention (:func:`~sklearn.utils.extmath.svd_flip`).
-    explained_variance_ : ndarray of shape (n_components_,)
+    explained_variance_ : ndarray of shape (`n_components_`,)
         Eigenvalues ``lambda`` of the population covariance (divided by ``n_samples``).
-    whitening_matrix_ : ndarray of shape (n_features, n_components_) or (n_features, n_features)
+    whitening_matrix_ : ndarray of shape (n_features, `n_components_`) or (n_features, n_features)
         The matrix ``W`` such that ``transform(X) == (X - mean_) @ W``. Symmetric for ZCA.
     n_components_ : int
         Number of principal directions kept.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -273,7 +273,7 @@ class Whitening(ClassNamePrefixFeaturesOutMixin, _Refiner):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_) or (n_samples, n_features)
+        X_new : ndarray of shape (n_samples, `n_components_`) or (n_samples, n_features)
             Whitened embeddings; ``n_features`` columns for ``method="zca"``.
         """
         return self._refine(X)
@@ -337,7 +337,7 @@ class AllButTheTop(_DirectionRemoval):
         Unbiased variance of the training data along each removed direction.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -461,7 +461,7 @@ class CommonComponentRemoval(_DirectionRemoval):
         ``U = components_``: a linear map.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

@@ -15,7 +15,21 @@ __all__ = ["ProcessState", "clear_caches", "process_state"]
 
 @dataclass(frozen=True)
 class ProcessState:
-    """One piece of process-wide state."""
+    """One piece of process-wide state.
+
+    Parameters
+    ----------
+    name : str
+        What the state is, e.g. ``"hidden states"``.
+    owner : str
+        The module that keeps it.
+    holds : str
+        What one entry holds.
+    bound : str
+        How its size is bounded.
+    clear : callable
+        Empties it.
+    """
 
     name: str
     owner: str
@@ -130,6 +144,11 @@ def clear_caches(*, models: bool = False) -> None:
 
     Models are reloaded lazily when next needed; the disk caches' files are kept (use
     :meth:`DiskCache.clear` to remove entries).
+
+    Parameters
+    ----------
+    models : bool, default=False
+        Also free the loaded models and tokenizers.
     """
     for state in process_state():
         if models or state.owner != "_models":

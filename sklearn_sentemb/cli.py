@@ -143,7 +143,13 @@ def _search(args) -> int:
     )
     joblib.dump(result.best_pipeline, out / "best_pipeline.joblib")
     result.to_csv(out / "results.csv")
-    plot_heatmap(result.table, out / "heatmap.png", f"{args.model} on {args.task} {dev_split}")
+    plot_heatmap(
+        result.table,
+        out / "heatmap.png",
+        f"{args.model} on {args.task} {dev_split}",
+        n_pairs=len(dev_pairs),
+        cv=args.cv,
+    )
     _print_ranking(result, args, dev_split, test_split)
     print(f"Wrote {out / 'best_pipeline.joblib'}, {out / 'results.csv'}, {out / 'heatmap.png'}")
     return 0

@@ -1,8 +1,8 @@
 """Named recipes: the extraction methods of the paper and those it reviews, as pipelines.
 
 Every recipe is an unfitted :class:`~sklearn.pipeline.Pipeline` with the same four
-steps, ``fit_on`` (:class:`FitOn`: the task's texts, or a corpus), ``tokens`` (a
-token featurizer), ``pool`` (:class:`TokenPooler`) and ``refine`` (a refiner or
+steps, ``fit_on`` (:class:`~sklearn_sentemb.FitOn`: the task's texts, or a corpus), ``tokens`` (a
+token featurizer), ``pool`` (:class:`~sklearn_sentemb.TokenPooler`) and ``refine`` (a refiner or
 ``"passthrough"``), so a grid can vary any step of any recipe by name.
 """
 
@@ -230,12 +230,12 @@ def make_recipe(name, model=DEFAULT_MODEL, *, corpus=None, **featurizer_params) 
     model : str or path
         Hub id or local folder of the encoder (for ``random``: of its tokenizer).
     corpus : None, str or list of str
-        Texts the learned steps are fitted on (see :class:`FitOn`); None: the
+        Texts the learned steps are fitted on (see :class:`~sklearn_sentemb.FitOn`); None: the
         texts given to ``fit``.
     **featurizer_params
-        Passed to each :class:`TransformerFeaturizer` (e.g. ``cache``, ``batch_size``);
+        Passed to each :class:`~sklearn_sentemb.TransformerFeaturizer` (e.g. ``cache``, ``batch_size``);
         ``random`` runs no model and takes only ``template`` and ``max_length``, for its
-        :class:`RandomTokenEmbeddings`.
+        :class:`~sklearn_sentemb.RandomTokenEmbeddings`.
 
     Raises
     ------
@@ -245,7 +245,7 @@ def make_recipe(name, model=DEFAULT_MODEL, *, corpus=None, **featurizer_params) 
         the prompt recipes; change those on the pipeline, e.g.
         ``set_params(tokens__layers=[2, -1])``), or any but the two above for ``random``.
     TypeError
-        An option that is no parameter of :class:`TransformerFeaturizer`.
+        An option that is no parameter of :class:`~sklearn_sentemb.TransformerFeaturizer`.
 
     Examples
     --------

@@ -60,6 +60,13 @@ NAMED_GRIDS = {
 def make_refiner(name: str, **params):
     """A new refiner from its name in ``REFINERS``; ``params`` override its defaults.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REFINERS`.
+    **params
+        Parameters of the refiner.
+
     Examples
     --------
     >>> from sklearn_sentemb.search import make_refiner
@@ -83,13 +90,13 @@ def make_search_pipeline(
     Parameters
     ----------
     model : str, path or estimator
-        A Hugging Face model id or folder, made into a :class:`TransformerFeaturizer` with
+        A Hugging Face model id or folder, made into a :class:`~sklearn_sentemb.TransformerFeaturizer` with
         ``cache``, ``batch_size`` and ``progress``; or a token step already built (a static
-        featurizer, a :class:`TokenMixer`, ...), used as it is.
+        featurizer, a :class:`~sklearn_sentemb.TokenMixer`, ...), used as it is.
     exclude : tuple of str, default=("special",)
-        Tokens the mean pooling leaves out (:class:`TokenPooler`'s ``exclude``).
+        Tokens the mean pooling leaves out (:class:`~sklearn_sentemb.TokenPooler`'s ``exclude``).
     cache, batch_size, progress
-        Parameters of the :class:`TransformerFeaturizer` built from a model name.
+        Parameters of the :class:`~sklearn_sentemb.TransformerFeaturizer` built from a model name.
     """
     if hasattr(model, "get_params"):
         if cache is not None or batch_size != 32 or progress:
@@ -115,6 +122,11 @@ def load_grid(grid) -> dict:
 
     Refiners under the ``"refine"`` key may be given by name (see ``REFINERS``);
     lists of layers stay lists. Raises ``ValueError`` for unknown names.
+
+    Parameters
+    ----------
+    grid : str, path-like or dict
+        A key of :data:`NAMED_GRIDS`, a JSON file of parameter lists, or such a dict.
     """
     if isinstance(grid, dict):
         spec = grid
@@ -161,7 +173,20 @@ def describe(value) -> str:
 
 @dataclass
 class SearchResult:
-    """What :func:`search_sts` found."""
+    """What :func:`search_sts` found.
+
+    Parameters
+    ----------
+    search : sklearn.model_selection.GridSearchCV
+        The fitted search.
+    best_pipeline : sklearn.pipeline.Pipeline
+        The best candidate, refitted on all of dev.
+    test_score : float or None
+        Its Spearman correlation on the test pairs, when given.
+    table : list of dict
+        One row per candidate, best first: ``rank``, each parameter by its readable name,
+        ``dev_spearman`` and ``dev_std`` (mean and standard deviation over the folds).
+    """
 
     search: GridSearchCV
     best_pipeline: Pipeline
@@ -196,6 +221,33 @@ def search_sts(
     ordered by source and unshuffled folds would differ in kind. The gold scores are
     checked first, as :func:`~sklearn_sentemb.metrics.check_gold` does, so a bad score is
     reported by its index in ``dev_gold`` or ``test_gold``, not by a position in a fold.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        A text pipeline, e.g. from :func:`make_search_pipeline`.
+    grid : str, path-like or dict
+        The parameter grid, read by :func:`load_grid`.
+    dev_pairs : array-like of shape (n_pairs, 2)
+        Sentence pairs searched on.
+    dev_gold : array-like of shape (n_pairs,)
+        Their gold similarity scores.
+    test_pairs : array-like of shape (n_test, 2), default=None
+        Pairs the best candidate is scored on.
+    test_gold : array-like of shape (n_test,), default=None
+        Their gold scores; given with ``test_pairs``.
+    cv : int, default=3
+        Number of shuffled folds.
+    n_jobs : int, default=None
+        Parallel jobs of the search (:class:`~sklearn.model_selection.GridSearchCV`'s).
+    random_state : int, default=0
+        Seeds the shuffling of the folds.
+    verbose : int, default=0
+        Verbosity of the search.
+
+    Returns
+    -------
+    SearchResult
     """
     from .metrics import _as_scores, make_sts_scorer, split_pairs, sts_score
 
@@ -232,37 +284,123 @@ def search_sts(
     return SearchResult(search, search.best_estimator_, test_score, table)
 
 
-def plot_heatmap(table, path, title="") -> None:
+def plot_heatmap(table, path, title="", *, n_pairs=None, cv=None):
     """Save a PNG heatmap of dev score by layers (rows) and the other choices (columns).
 
-    ``table`` is :attr:`SearchResult.table`.
+    Columns are grouped by pooler, then refiner; the colour scale spans Tukey's fences of
+    the scores (the quartiles widened by 1.5 times their distance, within the scores' range),
+    so collapsed candidates do not flatten the rest; each score is written in a colour that
+    reads on its cell, and the best cell is framed.
+
+    Parameters
+    ----------
+    table : list of dict
+        The ``table`` of a :class:`SearchResult`.
+    path : str or path-like
+        Where the PNG is written.
+    title : str, default=""
+        First line of the title.
+    n_pairs : int, default=None
+        Number of dev pairs searched on, shown in the title when given.
+    cv : int, default=None
+        Number of cross-validation folds, shown in the title when given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure written.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    _check_heatmap_input(table, n_pairs, cv)
     keys = [k for k in table[0] if k not in ("rank", "dev_spearman", "dev_std")]
     row_key = "tokens__layers" if "tokens__layers" in keys else keys[0]
-    col_keys = [k for k in keys if k != row_key]
+    col_keys = _column_keys([k for k in keys if k != row_key])
     rows = list(dict.fromkeys(r[row_key] for r in table))
-    cols = list(dict.fromkeys(" / ".join(r[k] for k in col_keys) or "-" for r in table))
+    cols = _grouped_columns(table, col_keys)
     grid = np.full((len(rows), len(cols)), np.nan)
     for r in table:
-        col = " / ".join(r[k] for k in col_keys) or "-"
-        grid[rows.index(r[row_key]), cols.index(col)] = 100 * r["dev_spearman"]
+        grid[rows.index(r[row_key]), cols.index(tuple(r[k] for k in col_keys))] = (
+            100 * r["dev_spearman"]
+        )
+    labels = [" / ".join(c) or "-" for c in cols]
     # A figure of its own with an Agg canvas: no pyplot state, no process-wide backend change.
     fig = Figure(figsize=(3.5 + 0.9 * len(cols), 2.5 + 0.5 * len(rows)))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    image = ax.imshow(grid, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
+    vmin, vmax = _robust_limits(grid)
+    image = ax.imshow(grid, cmap="viridis", aspect="auto", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(cols)), labels, rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlabel(" / ".join(k.split("__")[-1] for k in col_keys))
     ax.set_ylabel(row_key.split("__")[-1])
-    for i in range(len(rows)):
-        for j in range(len(cols)):
-            if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", color="w", fontsize=8)
-    fig.colorbar(image, ax=ax, label="dev Spearman x 100")
-    ax.set_title(title, fontsize=9)
+    _annotate_cells(ax, image, grid)
+    for j in range(1, len(cols)):
+        if col_keys and cols[j][0] != cols[j - 1][0]:
+            ax.axvline(j - 0.5, color="white", linewidth=2)
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max"}
+    clipped = (np.nanmin(grid) < vmin, np.nanmax(grid) > vmax)
+    fig.colorbar(image, ax=ax, label="dev Spearman x 100", extend=extend.get(clipped, "both"))
+    ax.set_title(_heatmap_title(title, n_pairs, cv), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    return fig
+
+
+def _check_heatmap_input(table, n_pairs, cv):
+    if not isinstance(table, list | tuple) or not table:
+        raise ValueError(
+            f"plot_heatmap: table must be a non-empty list of rows (SearchResult.table), got {table!r}."
+        )
+    for name, value, low in (("n_pairs", n_pairs, 1), ("cv", cv, 2)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low
+        ):
+            raise ValueError(
+                f"plot_heatmap: {name} must be an integer >= {low} or None, got {value!r}."
+            )
+
+
+def _column_keys(keys):
+    """The column parameters, pooler first, then refiner, then the rest in table order."""
+    return sorted(keys, key=lambda k: (not k.startswith("pool"), not k.startswith("refine")))
+
+
+def _grouped_columns(table, col_keys):
+    """Distinct column values, sorted key by key, each value ranked by first appearance."""
+    order = [list(dict.fromkeys(r[k] for r in table)) for k in col_keys]
+    cols = dict.fromkeys(tuple(r[k] for k in col_keys) for r in table)
+    return sorted(cols, key=lambda c: [order[i].index(v) for i, v in enumerate(c)])
+
+
+def _robust_limits(grid):
+    """Tukey's fences (quartiles -/+ 1.5 IQR) within the scores' range: outliers saturate."""
+    low, high = np.nanmin(grid), np.nanmax(grid)
+    q1, q3 = np.nanpercentile(grid, [25, 75])
+    vmin, vmax = max(low, q1 - 1.5 * (q3 - q1)), min(high, q3 + 1.5 * (q3 - q1))
+    if vmax <= vmin:
+        vmin, vmax = low, high
+    return float(vmin), float(vmax)
+
+
+def _annotate_cells(ax, image, grid):
+    """Write each score in black on light cells and white on dark ones; frame the best."""
+    from matplotlib.patches import Rectangle
+
+    colours = image.cmap(image.norm(grid))
+    luminance = colours[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    for i, j in zip(*np.nonzero(np.isfinite(grid))):
+        colour = "black" if luminance[i, j] > 0.5 else "white"
+        ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", color=colour, fontsize=8)
+    i, j = np.unravel_index(np.nanargmax(grid), grid.shape)
+    frame = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5)
+    frame.set_label("best")
+    ax.add_patch(frame)
+
+
+def _heatmap_title(title, n_pairs, cv):
+    size = [f"{n_pairs:,} pairs" if n_pairs is not None else "", f"{cv}-fold CV" if cv else ""]
+    size = ", ".join(s for s in size if s)
+    marks = "best framed in red"
+    return "\n".join(s for s in (title, f"{size}; {marks}" if size else marks) if s)

@@ -1351,6 +1351,26 @@ def test_a_fold_with_a_nan_gold_score_scores_nan_under_grid_search_defaults():
     assert np.isnan(scores[1]) and np.isfinite(scores[[0, 2]]).all()
 
 
+# -- the search heatmap --------------------------------------------------------------------
+
+
+def _heatmap(env, table=None, **params):
+    from sklearn_sentemb.search import plot_heatmap
+
+    rows = [dict(rank=1, tokens__layers="-1", refine="none", dev_spearman=0.8, dev_std=0.0)]
+    plot_heatmap(rows if table is None else table, env.tmp_path / "h.png", **params)
+
+
+case("heatmap-empty-table", lambda env: _heatmap(env, []), ValueError, r"^plot_heatmap: table")
+for _name, _value, _low in [("n_pairs", 0, 1), ("n_pairs", 2.5, 1), ("cv", 1, 2), ("cv", True, 2)]:
+    case(
+        f"heatmap-{_name}-{_value!r}",
+        lambda env, _n=_name, _v=_value: _heatmap(env, **{_n: _v}),
+        ValueError,
+        rf"^plot_heatmap: {_name} must be an integer >= {_low} or None, got {_value!r}",
+    )
+
+
 # -- loaders and the command line -------------------------------------------------------------
 
 

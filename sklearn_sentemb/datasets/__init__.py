@@ -31,7 +31,7 @@ files under their original file names.
 The tasks
 ---------
 :data:`TASKS` is the one table of the evaluation tasks: for each, its family, its release
-folder, the release's file names per split (:attr:`Task.files`), its name in the paper's
+folder, the release's file names per split (``Task.files``), its name in the paper's
 tables and its data set card (:attr:`Task.description`). :data:`STS_TASKS`,
 :data:`CLUSTERING_TASKS`, :data:`CLASSIFICATION_TASKS` and :data:`STS_YEARS` list its
 names by family.

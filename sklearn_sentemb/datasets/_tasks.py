@@ -70,7 +70,7 @@ class Task:
 
     @property
     def filenames(self) -> tuple[str, ...]:
-        """Every release file of the task, in the order of :attr:`files`."""
+        """Every release file of the task, in the order of ``files``."""
         return tuple(name for names in self.files.values() for name in names)
 
     @property

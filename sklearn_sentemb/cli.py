@@ -181,7 +181,8 @@ def _print_ranking(result, args, dev_split, test_split) -> None:
 
 
 def _set_run_options(estimator, args, source) -> None:
-    """Give --batch-size, --device and --dtype to every TransformerFeaturizer of ``estimator``."""
+    """Give the run options (--batch-size, --device, --dtype, --backend, --quantize) to every
+    TransformerFeaturizer of ``estimator``."""
     options = {name: getattr(args, name) for name in _RUN_OPTIONS}
     options = {name: value for name, value in options.items() if value is not None}
     if not options:
@@ -504,14 +505,23 @@ _RUN_OPTIONS = {
         "help": "torch device: cpu, cuda, cuda:1, mps, auto (featurizer: auto, CUDA if any)"
     },
     "dtype": {
-        "choices": ("float32", "float16", "bfloat16"),
-        "help": "model weights' dtype (featurizer: float32); outputs are float32",
+        "choices": ("float32", "float16", "bfloat16", "auto"),
+        "help": "model weights' dtype (featurizer: float32; auto: bfloat16 on CPUs with native "
+        "bf16 and on CUDA, else float32); outputs are float32",
+    },
+    "backend": {
+        "choices": ("torch", "onnx"),
+        "help": "what runs the encoder (featurizer: torch; onnx needs sklearn-sentemb[onnx])",
+    },
+    "quantize": {
+        "choices": ("int8",),
+        "help": "dynamic int8 quantisation of the ONNX graph (with --backend onnx)",
     },
 }
 
 
 def _add_run_options(parser) -> None:
-    """--batch-size, --device, --dtype: how the transformer model runs (see _set_run_options)."""
+    """The run options: how the transformer model runs (see _set_run_options)."""
     group = parser.add_argument_group(
         "running the model", "given to every TransformerFeaturizer (default: its own setting)"
     )

@@ -284,6 +284,27 @@ def test_search_gives_the_options_to_its_featurizer(tiny_bert, bf16_batches, tmp
     assert best["tokens"].get_params()["dtype"] == "bfloat16"
 
 
+def test_embed_runs_the_onnx_backend_when_asked(tiny_bert, tmp_path, capsys):
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_sentemb import TokenPooler, TransformerFeaturizer
+
+    texts = ["one", "two words", "three words here"]
+    pipe = make_pipeline(TransformerFeaturizer(tiny_bert, cache=False), TokenPooler()).fit(texts)
+    joblib.dump(pipe, tmp_path / "p.joblib")
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n")
+    argv = ["embed", tmp_path / "p.joblib", tmp_path / "in.txt", "-o", tmp_path / "o.npy"]
+    code, _, err = run_main([*argv, "--backend", "onnx", "--quantize", "int8"], capsys)
+    assert code == 0, err
+    onnx = pipe.set_params(transformerfeaturizer__backend="onnx")
+    expected = onnx.set_params(transformerfeaturizer__quantize="int8").transform(texts)
+    np.testing.assert_allclose(np.load(tmp_path / "o.npy"), expected, atol=1e-6)
+    torch_out = pipe.set_params(
+        transformerfeaturizer__backend="torch", transformerfeaturizer__quantize=None
+    ).transform(texts)
+    assert not np.allclose(np.load(tmp_path / "o.npy"), torch_out, atol=1e-6)  # int8 ran
+
+
 def test_default_model_is_written_once():
     import ast
     import inspect

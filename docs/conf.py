@@ -34,8 +34,6 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "README.md", "**/README.md"]
 root_doc = "index"
-# Pages of the user guide's toctree that other work adds: left out of it until they exist.
-OPTIONAL_PAGES = ["from_search_to_deployment"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
@@ -130,7 +128,12 @@ sphinx_gallery_conf = {
 # -- HTML ---------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-sentemb {release}"
-html_static_path = []
+# MathJax from the offline copy that ``make -C docs mathjax`` puts in _static/mathjax (not
+# committed), else from Sphinx's default CDN.
+MATHJAX = DOCS / "_static" / "mathjax" / "tex-chtml.js"
+html_static_path = ["_static"] if MATHJAX.is_file() else []
+if MATHJAX.is_file():
+    mathjax_path = "mathjax/tex-chtml.js"  # relative to the site's _static folder
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
@@ -139,16 +142,3 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
-
-
-def _drop_missing_pages(app, docname, source):
-    """Leave the optional pages that do not exist out of the user guide's toctree."""
-    if docname != "user_guide":
-        return
-    for page in OPTIONAL_PAGES:
-        if not any((DOCS / f"{page}{suffix}").exists() for suffix in source_suffix):
-            source[0] = source[0].replace(f"\n{page}\n", "\n")
-
-
-def setup(app):
-    app.connect("source-read", _drop_missing_pages)

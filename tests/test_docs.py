@@ -7,6 +7,7 @@ examples (``SKLEARN_SENTEMB_DOCS_QUICK=1``); ``make -C docs html`` runs them too
 import inspect
 import os
 import pkgutil
+import re
 import subprocess
 import sys
 from enum import Enum
@@ -119,3 +120,19 @@ def test_guide_gallery_results_and_search_are_there(site):
     guide = (site / "user_guide.html").read_text(encoding="utf-8")
     for page in ("data_flow", "searching", "caching", "evaluation", "command_line", "scale"):
         assert f'href="guide/{page}.html"' in guide, page
+    for page in ("guide/backends", "guide/export", "from_search_to_deployment"):
+        assert f'href="{page}.html"' in guide, page
+
+
+def test_math_loads_mathjax_from_the_offline_copy_or_the_cdn(site):
+    page = (site / "generated" / "sklearn_sentemb.TokenPooler.html").read_text(encoding="utf-8")
+    assert "\\frac" in page or "\\sum" in page, "the TokenPooler page holds its formulas"
+    sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page, flags=re.IGNORECASE)
+    assert len(sources) == 1, sources
+    src = sources[0].split("?")[0]
+    if (DOCS / "_static" / "mathjax" / "tex-chtml.js").is_file():
+        assert (site / "generated" / src).resolve().is_file(), src
+        fonts = site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+        assert list(fonts.glob("MathJax_Main-Regular.woff")), "the fonts are copied beside it"
+    else:
+        assert src.startswith("https://"), src

@@ -67,7 +67,19 @@ def _hidden_size(model) -> int:
 
 @dataclass
 class DistillResult:
-    """The search's outcome: the best fitted pipeline and every candidate's dev score."""
+    """The search's outcome: the best fitted pipeline and every candidate's dev score.
+
+    Parameters
+    ----------
+    best_pipeline : Pipeline
+        The best candidate, fitted on the corpus; it folds into a model2vec table.
+    best_name : str
+        Its name in ``scores``.
+    best_score : float
+        Its Spearman x 100 on the dev pairs.
+    scores : dict
+        Candidate name -> Spearman x 100 on the dev pairs.
+    """
 
     best_pipeline: Pipeline
     best_name: str

@@ -10,6 +10,15 @@ class MTEBEncoder:
 
     ``encode`` embeds the ``text`` of every batch of mteb's data loader with
     ``pipeline.transform``; similarities are cosine. Build it with `to_mteb`.
+
+    Parameters
+    ----------
+    pipeline : estimator
+        Fitted: ``transform(texts)`` gives one vector per text.
+    name : str
+        The model name in mteb's results (``organisation/name``).
+    revision : str
+        The revision in mteb's results.
     """
 
     def __init__(self, pipeline, name: str, revision: str):

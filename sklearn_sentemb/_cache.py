@@ -28,9 +28,11 @@ import os
 import secrets
 import shutil
 import sqlite3
+import sys
 import tempfile
 import threading
 import warnings
+import zlib
 from collections import OrderedDict
 from numbers import Integral
 
@@ -45,8 +47,10 @@ __all__ = [
     "set_memory_cache_limit",
 ]
 
-_MAGIC = b"SENTEMB2"
-_DIGEST = 16
+_MAGIC = b"SENTEMB3"
+#: Entries in an earlier layout: read as absent, without a warning, and overwritten.
+_OLD_MAGICS = (b"SENTEMB2",)
+_DIGEST = 4
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 DEFAULT_DISK_LIMIT = 16 * 1024**3
 #: Bound on the temporary folder worker processes share (see ``shared_disk_cache``).
@@ -56,7 +60,8 @@ SHARED_CACHE_ENV = "SKLEARN_SENTEMB_SHARED_CACHE"
 
 
 def _hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+    """CRC-32 of ``data``: it detects damage at a quarter of a cryptographic hash's cost."""
+    return zlib.crc32(data).to_bytes(_DIGEST, "little")
 
 
 class _MemoryStore:
@@ -231,7 +236,7 @@ class DiskCache:
         """The layer arrays stored for ``text`` under ``config_key``, or None."""
         key, shard = self._key(config_key, text)
         blob = self._call(shard, lambda cache: cache.get(key, retry=True))
-        if blob is None:
+        if blob is None or blob[: len(_MAGIC)] in _OLD_MAGICS:
             return None
         try:
             return _decode(blob, text)
@@ -328,10 +333,14 @@ def close_disk_caches() -> None:
 
 
 def _encode(text: str, layers: dict) -> bytes:
+    """Magic, digest, then three ``.npy`` arrays one after another: the text's UTF-8 bytes (a
+    numpy str array would drop trailing NULs), the layer indices, and the layers stacked
+    ``(n_layers, n_tokens, dim)`` (one array, not one archive member per layer: several times
+    faster to write and read)."""
     buf = io.BytesIO()
-    # The text as UTF-8 bytes: a numpy str array would drop trailing NULs.
-    text_array = np.frombuffer(_text_bytes(text), dtype=np.uint8)
-    np.savez(buf, text=text_array, **{f"layer_{k}": v for k, v in layers.items()})
+    np.save(buf, np.frombuffer(_text_bytes(text), dtype=np.uint8), allow_pickle=False)
+    np.save(buf, np.array(list(layers), dtype=np.int64), allow_pickle=False)
+    np.save(buf, np.stack(list(layers.values())), allow_pickle=False)
     payload = buf.getvalue()
     return _MAGIC + _hash(payload) + payload
 
@@ -341,10 +350,14 @@ def _decode(blob: bytes, text: str) -> dict:
     payload = blob[head:]
     if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(payload):
         raise ValueError("digest mismatch")
-    with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-        if npz["text"].tobytes() != _text_bytes(text):
-            raise ValueError("text mismatch")
-        return {int(k[6:]): npz[k] for k in npz.files if k.startswith("layer_")}
+    buf = io.BytesIO(payload)
+    if np.load(buf, allow_pickle=False).tobytes() != _text_bytes(text):
+        raise ValueError("text mismatch")
+    indices = np.load(buf, allow_pickle=False)
+    stacked = np.load(buf, allow_pickle=False)
+    if len(indices) != len(stacked):
+        raise ValueError("layer count mismatch")
+    return {int(k): stacked[j] for j, k in enumerate(indices)}
 
 
 def _text_bytes(text: str) -> bytes:
@@ -389,7 +402,30 @@ def shared_disk_cache() -> tuple[DiskCache | None, bool]:
     writes = owner != str(os.getpid())
     if not writes and not os.path.isdir(folder):
         return None, False
+    if writes:
+        _let_loky_worker_keep_caches()
     return DiskCache(folder, max_bytes=SHARED_DISK_LIMIT), writes
+
+
+def _let_loky_worker_keep_caches() -> None:
+    """Keep a loky worker process (joblib's default) from restarting as it fills the caches.
+
+    After each task a loky worker compares its memory with its size after the first task and,
+    300 MB past it, takes the growth for a leak and restarts, losing the model and every
+    cached hidden state, so that a grid search reloads and re-reads them again and again. The
+    caches here grow by design and are bounded: that bound is added to the allowance.
+    """
+    executor = sys.modules.get("joblib.externals.loky.process_executor")
+    allowance = getattr(executor, "_MAX_MEMORY_LEAK_SIZE", None)
+    if not isinstance(allowance, int):
+        return
+    bound = _LOKY_LEAK_ALLOWANCE + memory_cache.max_bytes + recent_outputs.max_bytes
+    if allowance < bound:
+        executor._MAX_MEMORY_LEAK_SIZE = bound
+
+
+#: loky's own allowance for memory growth in a worker (``_MAX_MEMORY_LEAK_SIZE``).
+_LOKY_LEAK_ALLOWANCE = int(3e8)
 
 
 def clear_shared_disk_cache() -> None:

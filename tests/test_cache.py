@@ -173,3 +173,31 @@ def test_clear_caches_empties_every_listed_state(tiny_bert):
     assert _models._REGISTRY  # models stay unless asked
     clear_caches(models=True)
     assert not _models._REGISTRY and not _models._TOKENIZERS
+
+
+def test_an_entry_of_the_earlier_layout_is_a_quiet_miss_and_is_overwritten(tmp_path, recwarn):
+    import io
+
+    cache = DiskCache(tmp_path, n_shards=1)
+    cache.put("config", "the text", layers_of(1))
+    shard = cache._shard(0)
+    key = next(iter(shard))
+    buf = io.BytesIO()  # the earlier layout: one npz member per layer
+    np.savez(buf, text=np.frombuffer(b"the text", np.uint8), layer_0=np.ones((3, 4), np.float32))
+    shard[key] = b"SENTEMB2" + bytes(16) + buf.getvalue()
+    assert cache.get("config", "the text") is None
+    assert not [w for w in recwarn if "damaged" in str(w.message)]
+    cache.put("config", "the text", layers_of(2))
+    np.testing.assert_array_equal(cache.get("config", "the text")[0], layers_of(2)[0])
+
+
+def test_layers_of_several_widths_are_stored_and_read_back_exactly(tmp_path):
+    rng = np.random.default_rng(0)
+    layers = {k: rng.normal(size=(7, 5)).astype(np.float32) for k in (0, 3, 6)}
+    cache = DiskCache(tmp_path, n_shards=1)
+    cache.put("config", "a text\x00", layers)
+    read = cache.get("config", "a text\x00")
+    assert sorted(read) == [0, 3, 6]
+    for k in layers:
+        np.testing.assert_array_equal(read[k], layers[k])
+    assert cache.get("config", "a text") is None  # the trailing NUL is part of the text

@@ -96,6 +96,33 @@ def test_two_workers_share_hidden_states_without_a_cache_given(tiny_bert, counts
         )
 
 
+def _leak_allowance_after_embedding(model):
+    from joblib.externals.loky import process_executor
+
+    from sklearn_sentemb._cache import memory_cache, recent_outputs
+
+    TransformerFeaturizer(model).transform(["a text"])
+    bound = memory_cache.max_bytes + recent_outputs.max_bytes
+    return os.getpid(), process_executor._MAX_MEMORY_LEAK_SIZE, bound
+
+
+def test_loky_workers_are_not_restarted_as_leaking_while_the_caches_fill(tiny_bert):
+    """loky restarts a worker whose memory grew 300 MB past its size after the first task,
+    which threw away the model and the cached hidden states again and again in a grid."""
+    from joblib import Parallel, delayed
+    from joblib.externals.loky import process_executor
+
+    before = process_executor._MAX_MEMORY_LEAK_SIZE
+    results = Parallel(n_jobs=2)(
+        delayed(_leak_allowance_after_embedding)(tiny_bert) for _ in range(2)
+    )
+    for pid, allowance, bound in results:
+        assert pid != os.getpid()
+        assert allowance >= bound + before
+    TransformerFeaturizer(tiny_bert).transform(["a text"])
+    assert process_executor._MAX_MEMORY_LEAK_SIZE == before  # not a worker: left as it is
+
+
 def test_a_serial_run_writes_nothing_to_disk(tiny_bert):
     TransformerFeaturizer(tiny_bert).transform(["a text", "another text"])
     disk, writes = shared_disk_cache()  # the folder exists once workers have written to it

@@ -120,9 +120,7 @@ memory_cache = _MemoryStore(
 )
 # Whole featurizer outputs of recent calls: a grid search transforms the same fold texts
 # with the same layers once per pooler and refiner candidate.
-recent_outputs = _MemoryStore(
-    DEFAULT_MEMORY_LIMIT // 2, size=lambda tokens: tokens.values.nbytes + 9 * len(tokens.token_ids)
-)
+recent_outputs = _MemoryStore(DEFAULT_MEMORY_LIMIT // 2, size=lambda tokens: tokens.nbytes)
 
 
 def _merge_layers(old, new):

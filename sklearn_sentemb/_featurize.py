@@ -268,7 +268,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
         tokens = recent_outputs.get(memo_key)
         if tokens is None:
             tokens = self._from_block(block_key, texts, loaded, layers)
-            tokens.values.flags.writeable = False  # shared by later calls: never modify it
+            if tokens.source is None:  # a cut of the block is read-only already
+                tokens.values.flags.writeable = False  # shared by later calls: never modify it
             recent_outputs.put(memo_key, tokens)
         elif tokens.lengths.max() >= self._resolved_max_length(loaded):
             # Some text may have been cut: tokenise again so that truncation warns or raises
@@ -298,7 +299,7 @@ class TransformerFeaturizer(_TokenFeaturizer):
         index = np.fromiter((block.rows[text] for text in texts), np.int64, len(texts))
         if len(index) == len(block.rows) and np.array_equal(index, np.arange(len(index))):
             return block.tokens
-        return block.tokens[index]
+        return TokenEmbeddings._rows_of(block.tokens, index)  # gathered only if read
 
     def _load_model(self, step=None):
         """The model, loaded with this featurizer's options; errors name ``step`` (default:
@@ -587,12 +588,8 @@ class _Block:
         return cls(None, {})
 
     @property
-    def values(self):  # what the memo's size counts
-        return self.tokens.values
-
-    @property
-    def token_ids(self):
-        return self.tokens.token_ids
+    def nbytes(self) -> int:  # what the memo's size counts
+        return self.tokens.nbytes
 
     def bounded(self, texts, more_bytes: int) -> _Block:
         """This block, or when ``more_bytes`` would take it past ``_BLOCK_BYTES``, a block of

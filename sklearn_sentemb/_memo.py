@@ -38,7 +38,9 @@ def data_key(X) -> tuple | None:
     """Shape, dtype and digest of a numpy array's bytes; None for anything else."""
     if type(X) is not np.ndarray or X.dtype == object:
         return None
-    digest = hashlib.blake2b(np.ascontiguousarray(X).data, digest_size=16).digest()
+    # SHA-256: CPUs with SHA extensions (most since 2017) digest it several times faster
+    # than BLAKE2, and a grid search digests every fold's embeddings for each refiner.
+    digest = hashlib.sha256(np.ascontiguousarray(X).data).digest()[:16]
     return (X.shape, X.dtype.str, digest)
 
 

@@ -325,16 +325,22 @@ class TokenPooler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             X.table is not None  # pooled from the table, never built: nothing to keep
             or self.weighting is not None
             or self._uses_frequent()
-            or X.values.flags.writeable
         ):
             return self._pool(X)
         # Stateless pooling of shared, read-only token vectors (a featurizer's memoised
-        # output): a grid search pools them once per refiner candidate, so keep the result.
+        # output, or a cut of one): a grid search pools them once per refiner candidate and
+        # fold, so pool the whole batch once, keep the result and take the texts' rows.
+        source, index = X.source if X.source is not None else (X, None)
+        if source.values.flags.writeable:
+            return self._pool(X)
         key = (self.method, repr(self._exclude_items()), self.token_norm)
-        pooled = X.derived.get(key)
+        pooled = source.derived.get(key)
         if pooled is None:
-            pooled = X.derived[key] = self._pool(X)
-        return pooled.copy()
+            try:
+                pooled = source.derived[key] = self._pool(source)
+            except ValueError:
+                return self._pool(X)  # the error then names the caller's text
+        return pooled.copy() if index is None else pooled[index]
 
     def _pool(self, X: TokenEmbeddings) -> np.ndarray:
         _check_values(X)

@@ -90,6 +90,7 @@ class TokenEmbeddings:
         "derived",
         "table",
         "unique",
+        "source",
     )
 
     def __init__(self, values, offsets, token_ids, roles, vocabulary=None, pooler_head=None):
@@ -172,26 +173,71 @@ class TokenEmbeddings:
         self.roles = roles
         self.vocabulary = vocabulary
         self.unique = None
+        self.source = None
         self.pooler_head = None
         # Results computed from read-only values (e.g. pooled vectors), keyed by their
         # recipe; steps may reuse them because such values never change.
         self.derived = {}
 
+    @classmethod
+    def _rows_of(cls, parent: TokenEmbeddings, index: np.ndarray) -> TokenEmbeddings:
+        """The texts ``index`` of ``parent`` (whose vectors are read-only), gathered lazily.
+
+        :class:`TokenPooler` pools ``parent`` once (and keeps it) and takes the rows of
+        ``index``: the folds of a grid search, cut from one block of every text, are then
+        neither gathered nor pooled again.
+        """
+        lengths = parent.lengths[index]
+        offsets = np.zeros(len(index) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        rows = _ranges(parent.offsets[index], lengths, offsets)
+        self = cls.__new__(cls)
+        self._set_tokens(len(rows), offsets, parent.token_ids[rows], parent.roles[rows], None)
+        self.vocabulary = parent.vocabulary
+        self.pooler_head = parent.pooler_head
+        self._values = None
+        self.table = None
+        self.source = (parent, index)
+        return self
+
     @property
     def values(self) -> np.ndarray:
-        """Token vectors, shape (n_tokens_total, dim); gathered from ``table`` on first read."""
+        """Token vectors, shape (n_tokens_total, dim); gathered on first read from ``table``
+        (read-write) or from the batch this one is cut from (read-only, as that one is)."""
         if self._values is None:
-            self._values = np.take(self.table, self.token_ids, axis=0)
+            if self.table is not None:
+                self._values = np.take(self.table, self.token_ids, axis=0)
+            else:
+                parent, index = self.source
+                rows = _ranges(parent.offsets[index], self.lengths, self.offsets)
+                self._values = parent.values[rows]
+                self._values.flags.writeable = False
         return self._values
+
+    @property
+    def _vectors_or_source(self) -> np.ndarray:
+        """Some array with the dtype and width of the token vectors, without gathering."""
+        if self._values is not None:
+            return self._values
+        return self.table if self.table is not None else self.source[0]._vectors_or_source
 
     @property
     def dtype(self) -> np.dtype:
         """Dtype of the token vectors."""
-        return (self.table if self._values is None else self._values).dtype
+        return self._vectors_or_source.dtype
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the token vectors once gathered, and of the ids and roles."""
+        return len(self.token_ids) * (self.dim * self.dtype.itemsize + 9)
 
     def __reduce__(self):
         # A lazy batch travels with its table only while that is smaller than its vectors.
-        if self._values is None and len(self.token_ids) * self.dim > self.table.size:
+        if (
+            self._values is None
+            and self.table is not None
+            and len(self.token_ids) * self.dim > self.table.size
+        ):
             args = (self.table, self.offsets, self.token_ids, self.roles, self.vocabulary)
             return (_from_table, args)
         return (
@@ -213,7 +259,7 @@ class TokenEmbeddings:
     @property
     def dim(self) -> int:
         """Width of each token vector."""
-        return (self.table if self._values is None else self._values).shape[1]
+        return self._vectors_or_source.shape[1]
 
     @property
     def lengths(self) -> np.ndarray:
@@ -245,7 +291,7 @@ class TokenEmbeddings:
             index = [index % n]
         if isinstance(index, slice):
             start, stop, step = index.indices(n)
-            if step == 1:
+            if step == 1 and self.source is None:
                 lo, hi = self.offsets[start], self.offsets[max(start, stop)]
                 return self._with_rows(
                     slice(lo, hi), self.offsets[start : max(start, stop) + 1] - lo
@@ -262,6 +308,9 @@ class TokenEmbeddings:
         if index.size and (index.min() < -n or index.max() >= n):
             raise IndexError(f"text index out of range for {n} texts")
         index = index % max(n, 1)
+        if self.source is not None:  # stays a lazy cut of the same batch
+            parent, rows_of_parent = self.source
+            return TokenEmbeddings._rows_of(parent, rows_of_parent[index])
         lengths = self.lengths[index]
         new_offsets = np.zeros(len(index) + 1, dtype=np.int64)
         np.cumsum(lengths, out=new_offsets[1:])

@@ -473,3 +473,31 @@ def test_max_and_mean_on_many_ragged_texts_match_a_loop():
         expected = by_hand(tokens, lambda j: tokens.roles[j] != S, reduce)
         out = TokenPooler(method).fit_transform(tokens)
         np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["mean", "max", "cls", "first", "last"])
+@pytest.mark.parametrize("exclude", [("special",), ("special", "punctuation")])
+def test_a_cut_of_a_shared_batch_pools_as_its_gathered_texts(tokens, method, exclude):
+    shared = tokens.with_values(tokens.values.copy())
+    shared.values.flags.writeable = False
+    index = np.array([2, 0, 2, 1])
+    cut = TokenEmbeddings._rows_of(shared, index)
+    gathered = tokens[index]  # writable: pooled directly, no shared result
+    pooler = TokenPooler(method, exclude=exclude).fit(tokens)
+    np.testing.assert_allclose(pooler.transform(cut), pooler.transform(gathered), atol=1e-6)
+    assert cut._values is None  # pooled from the whole batch, never gathered
+    assert len([key for key in shared.derived if isinstance(key, tuple)]) == 1  # one pooling
+
+
+def test_a_cut_names_its_own_text_when_the_batch_has_a_bad_one(tokens):
+    values = tokens.values.copy()
+    values[9, 2] = np.inf  # text 2 of the batch
+    shared = tokens.with_values(values)
+    shared.values.flags.writeable = False
+    pooler = TokenPooler("mean").fit(tokens)
+    fine = TokenEmbeddings._rows_of(shared, np.array([1, 0]))
+    expected = by_hand(tokens[[1, 0]], lambda j: tokens[[1, 0]].roles[j] != S, lambda r: r.mean(0))
+    np.testing.assert_allclose(pooler.transform(fine), expected, atol=1e-6)
+    bad = TokenEmbeddings._rows_of(shared, np.array([0, 2]))
+    with pytest.raises(ValueError, match=r"token vectors of text 1 contain NaN or infinity"):
+        pooler.transform(bad)

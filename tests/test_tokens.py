@@ -72,3 +72,37 @@ def test_out_of_range_and_bad_construction():
         TokenEmbeddings(np.zeros((3, 2)), [0, 3], np.zeros(2), np.zeros(3))
     with pytest.raises(ValueError, match="differ in dim"):
         TokenEmbeddings.concatenate([make_tokens([1], dim=2), make_tokens([1], dim=3)])
+
+
+def read_only(tokens):
+    tokens.values.flags.writeable = False
+    return tokens
+
+
+@pytest.mark.parametrize("index", [[2, 0, 2], [1], [], [3, 2, 1, 0]])
+def test_a_lazy_cut_equals_the_gathered_texts(index):
+    import pickle
+
+    parent = read_only(make_tokens([2, 0, 3, 1]))
+    cut = TokenEmbeddings._rows_of(parent, np.array(index, dtype=np.int64))
+    assert cut._values is None and (cut.dim, cut.dtype) == (3, np.float32)
+    by_hand = texts_of(parent)
+    np.testing.assert_array_equal(cut.lengths, [len(by_hand[i]) for i in index])
+    want_ids = [parent.token_ids[parent.offsets[i] : parent.offsets[i + 1]] for i in index]
+    np.testing.assert_array_equal(cut.token_ids, np.concatenate(want_ids) if index else [])
+    for got, i in zip(texts_of(cut), index):
+        np.testing.assert_array_equal(got, by_hand[i])
+    assert not cut.values.flags.writeable  # shared with the batch it is cut from
+    again = pickle.loads(pickle.dumps(cut))
+    np.testing.assert_array_equal(again.values, cut.values)
+    np.testing.assert_array_equal(again.offsets, cut.offsets)
+
+
+def test_a_cut_of_a_cut_is_a_cut_of_the_first_batch():
+    parent = read_only(make_tokens([2, 1, 3, 1, 2]))
+    cut = TokenEmbeddings._rows_of(parent, np.array([4, 2, 0, 3]))
+    inner = cut[1:3]
+    assert inner.source[0] is parent
+    np.testing.assert_array_equal(inner.source[1], [2, 0])
+    for got, want in zip(texts_of(inner), [texts_of(parent)[2], texts_of(parent)[0]]):
+        np.testing.assert_array_equal(got, want)

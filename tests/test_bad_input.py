@@ -589,15 +589,20 @@ def test_featurizer_memo_hit_of_a_cut_text_still_warns(env):
 def test_featurizer_device_and_dtype_spellings_agree(env):
     import torch
 
+    from sklearn_sentemb._models import cpu_has_native_bf16
+
     texts = ["a text", "another one"]
     expected = _featurize(env, texts, cache=False).values
     for params in [
         {"device": "cpu", "dtype": "float32"},
         {"device": torch.device("cpu"), "dtype": torch.float32},
-        {"device": None, "dtype": "auto"},
     ]:
         got = _featurize(env, texts, cache=False, **params).values
         np.testing.assert_array_equal(got, expected, err_msg=str(params))
+    # "auto": bfloat16 where this CPU has native bf16, float32 elsewhere.
+    native = "bfloat16" if cpu_has_native_bf16() else "float32"
+    auto = _featurize(env, texts, cache=False, device=None, dtype="auto").values
+    np.testing.assert_array_equal(auto, _featurize(env, texts, cache=False, dtype=native).values)
 
 
 # -- pooling, refiners, scorers and FitOn ----------------------------------------------------

@@ -54,7 +54,7 @@ def test_one_step_per_epoch_is_sparse_adam_on_the_x2static_loss(tiny_bert):
     targets = torch.tensor(np.concatenate([ids for _, ids in pairs]))
     contexts = torch.tensor(np.stack([c for c, _ in pairs]))[owner]
     vocab = b2s.table_.shape[0]
-    start = np.random.default_rng(5).uniform(-0.5 / 32, 0.5 / 32, (vocab, 32))
+    start = np.random.default_rng(5).uniform(-1 / 32, 1 / 32, (vocab, 32))
     embedding = torch.nn.Embedding(vocab, 32, sparse=True, _weight=torch.tensor(start).float())
     optimizer = torch.optim.SparseAdam(embedding.parameters(), lr=0.01)
     for _ in range(3):

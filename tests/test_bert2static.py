@@ -201,9 +201,9 @@ def test_disk_cache_gives_the_trained_table_back_without_training(tiny_bert, tmp
 
 @pytest.mark.slow
 def test_b2s_mean_beats_random_mean_on_stsb_test(data_home):
-    """all-MiniLM-L6-v2 as the teacher, trained on WikiText-103 valid+test sentences: mean
-    pooling of its table beats random token vectors' (the teacher taught something; measured
-    +1.96 Spearman points, short of the +5 hoped for from this 0.5M-word corpus)."""
+    """all-MiniLM-L6-v2 as the teacher, trained on WikiText-103 valid+test sentences with
+    ``B2S_TRAINING``: mean pooling of its table beats random token vectors' by at least 5
+    Spearman points (measured +8.96: 55.49 against 46.53)."""
     from sklearn_sentemb.datasets import load_sts
     from sklearn_sentemb.recipes import make_recipe
 
@@ -213,4 +213,4 @@ def test_b2s_mean_beats_random_mean_on_stsb_test(data_home):
     random = make_pipeline(RandomTokenEmbeddings(dim=384), TokenPooler("mean")).fit(test.data)
     scorer = make_sts_scorer()
     gap = scorer(b2s, test.data, test.target) - scorer(random, test.data, test.target)
-    assert gap > 0
+    assert gap >= 0.05  # scores are correlations in [-1, 1]: 5 Spearman points

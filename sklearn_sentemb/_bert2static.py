@@ -38,7 +38,7 @@ _CLAMP = 20.0
 #: Arrays of a cached fit, by their index in the disk cache entry.
 _ENTRY = ("table", "counts", "loss_curve", "sizes", "components")
 #: Version of the training code: a change that changes the tables bumps it (cache keys).
-_TRAINING_VERSION = 1
+_TRAINING_VERSION = 2
 #: Sentence ends of tokenised text such as WikiText's, the rule of
 #: ``load_corpus(sentence_split=True)``.
 _SENTENCE_END = re.compile(r"(?<=\s[.!?])\s+(?=\S)")
@@ -84,7 +84,8 @@ class BERT2Static(_VocabularyTable):
     epochs : int, default=1
         Passes over the contexts; the teacher runs once, whatever their number.
     learning_rate : float, default=0.001
-        Step size of ``torch.optim.SparseAdam``.
+        Step size of ``torch.optim.SparseAdam``. The reference's 0.001 is for one pass over
+        a large corpus; a corpus of 0.5M tokens needs a larger one (``recipes.B2S_TRAINING``).
     n_negatives : int, default=10
         Negative tokens per target, drawn with probability proportional to the square root
         of their counts.
@@ -149,7 +150,7 @@ class BERT2Static(_VocabularyTable):
     every target of the context. The loss of a step is, for scores ``s = <c, v>`` clamped to
     [-20, 20], the mean over targets of ``log(1 + exp(-s))`` for the target plus, for each
     of the ``n_negatives`` draws, the mean of ``log(1 + exp(s))`` for the negative. The table
-    starts from word2vec's ``uniform(-0.5 / dim, 0.5 / dim)``, the first draw of
+    starts from the reference's ``uniform(-1 / dim, 1 / dim)``, the first draw of
     ``numpy.random.default_rng(random_state)``. The vocabulary is the
     teacher's WordPiece vocabulary, not the reference's whitespace words.
 
@@ -503,7 +504,7 @@ def _fit_table(contexts, ids, offsets, counts, settings, rng):
     from tqdm.auto import tqdm
 
     vocab_size, dim = len(counts), contexts.shape[1]
-    table = rng.uniform(-0.5 / dim, 0.5 / dim, (vocab_size, dim)).astype(np.float32)
+    table = rng.uniform(-1.0 / dim, 1.0 / dim, (vocab_size, dim)).astype(np.float32)
     step = _Step(table, contexts, ids, offsets, counts, settings)
     n_units, size = len(offsets) - 1, settings["batch_size"]
     curve = np.zeros(settings["epochs"])

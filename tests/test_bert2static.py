@@ -54,7 +54,7 @@ def test_one_step_per_epoch_is_sparse_adam_on_the_x2static_loss(tiny_bert):
     targets = torch.tensor(np.concatenate([ids for _, ids in pairs]))
     contexts = torch.tensor(np.stack([c for c, _ in pairs]))[owner]
     vocab = b2s.table_.shape[0]
-    start = np.random.default_rng(5).uniform(-0.5 / 32, 0.5 / 32, (vocab, 32))
+    start = np.random.default_rng(5).uniform(-1 / 32, 1 / 32, (vocab, 32))
     embedding = torch.nn.Embedding(vocab, 32, sparse=True, _weight=torch.tensor(start).float())
     optimizer = torch.optim.SparseAdam(embedding.parameters(), lr=0.01)
     for _ in range(3):
@@ -201,9 +201,9 @@ def test_disk_cache_gives_the_trained_table_back_without_training(tiny_bert, tmp
 
 @pytest.mark.slow
 def test_b2s_mean_beats_random_mean_on_stsb_test(data_home):
-    """all-MiniLM-L6-v2 as the teacher, trained on WikiText-103 valid+test sentences: mean
-    pooling of its table beats random token vectors' (the teacher taught something; measured
-    +1.96 Spearman points, short of the +5 hoped for from this 0.5M-word corpus)."""
+    """all-MiniLM-L6-v2 as the teacher, trained on WikiText-103 valid+test sentences with
+    ``B2S_TRAINING``: mean pooling of its table beats random token vectors' by at least 5
+    Spearman points (measured +8.96: 55.49 against 46.53)."""
     from sklearn_sentemb.datasets import load_sts
     from sklearn_sentemb.recipes import make_recipe
 
@@ -213,4 +213,4 @@ def test_b2s_mean_beats_random_mean_on_stsb_test(data_home):
     random = make_pipeline(RandomTokenEmbeddings(dim=384), TokenPooler("mean")).fit(test.data)
     scorer = make_sts_scorer()
     gap = scorer(b2s, test.data, test.target) - scorer(random, test.data, test.target)
-    assert gap > 0
+    assert gap >= 0.05  # scores are correlations in [-1, 1]: 5 Spearman points

@@ -508,6 +508,11 @@ def _check_values(X: TokenEmbeddings) -> None:
     """
     if X.derived.get(_CHECKED):
         return
+    if X.source is not None:  # a cut: its batch is checked once, without gathering the cut
+        try:
+            return _check_values(X.source[0])
+        except ValueError:
+            pass  # some text of that batch is bad: check this one's, so as to name them
     kind = X.dtype.kind
     if kind not in "fiu":
         raise TypeError(

@@ -501,3 +501,25 @@ def test_a_cut_names_its_own_text_when_the_batch_has_a_bad_one(tokens):
     bad = TokenEmbeddings._rows_of(shared, np.array([0, 2]))
     with pytest.raises(ValueError, match=r"token vectors of text 1 contain NaN or infinity"):
         pooler.transform(bad)
+
+
+def test_fitting_on_a_cut_checks_its_batch_without_gathering_it(tokens):
+    shared = tokens.with_values(tokens.values.copy())
+    shared.values.flags.writeable = False
+    cut = TokenEmbeddings._rows_of(shared, np.array([2, 0]))
+    TokenPooler("mean").fit(cut)
+    assert cut._values is None
+
+
+@pytest.mark.parametrize("stage", ["fit", "transform"])
+def test_a_cut_with_a_bad_text_is_rejected_naming_it(tokens, stage):
+    values = tokens.values.copy()
+    values[9, 2] = np.nan  # text 2 of the batch
+    shared = tokens.with_values(values)
+    shared.values.flags.writeable = False
+    cut = TokenEmbeddings._rows_of(shared, np.array([1, 2]))
+    pooler = TokenPooler("max").fit(tokens) if stage == "transform" else TokenPooler("max")
+    call = pooler.fit if stage == "fit" else pooler.transform
+    with pytest.raises(ValueError, match=r"token vectors of text 1 contain NaN"):
+        call(cut)
+    TokenPooler("max").fit(TokenEmbeddings._rows_of(shared, np.array([1, 0])))  # good texts

@@ -97,10 +97,9 @@ class TransformerFeaturizer(_TokenFeaturizer):
     device : str, default="auto"
         Torch device; "auto" picks CUDA when available.
     dtype : {None, "auto", "float32", "float16", "bfloat16"}, default=None
-        Model dtype (None: float32). "auto" picks bfloat16 on a CPU with native
-        bf16 (AVX512-BF16, AMX or Arm BF16; emulated bf16 is slower than float32)
-        and on CUDA cards that have it, float16 on older CUDA cards, float32
-        otherwise. Outputs are always float32. The ONNX backend runs float32.
+        Model dtype (None: float32). "auto" picks bfloat16 on a CPU with AMX
+        (with AVX512-BF16 alone or emulated, bf16 is slower than float32) and on
+        CUDA cards that have it, float16 on older CUDA cards, float32 otherwise. Outputs are always float32. The ONNX backend runs float32.
     backend : {"torch", "onnx"}, default="torch"
         What runs the encoder: torch, or ONNX Runtime on the CPU (the ``onnx``
         extra) with the encoder exported up to the deepest requested layer,

@@ -143,9 +143,10 @@ def test_cache_never_returns_vectors_of_another_backend_dtype_or_quantisation(
         assert len(cache) == len(CONFIGURATIONS) * len(texts)
 
 
-def test_auto_dtype_is_bf16_only_on_a_cpu_with_native_bf16(tiny_bert, monkeypatch):
-    for native, expected in [(False, torch.float32), (True, torch.bfloat16)]:
-        monkeypatch.setattr(_models, "cpu_has_native_bf16", lambda native=native: native)
+def test_auto_dtype_is_bf16_only_on_a_cpu_with_fast_bf16(tiny_bert, monkeypatch):
+    monkeypatch.setattr(_models, "cpu_has_native_bf16", lambda: True)  # not enough on its own
+    for fast, expected in [(False, torch.float32), (True, torch.bfloat16)]:
+        monkeypatch.setattr(_models, "cpu_has_fast_bf16", lambda fast=fast: fast)
         loaded = TransformerFeaturizer(tiny_bert, dtype="auto", device="cpu")._load_model()
         assert loaded.model.dtype == expected
     # The ONNX backend runs float32 whatever the CPU.
@@ -154,15 +155,16 @@ def test_auto_dtype_is_bf16_only_on_a_cpu_with_native_bf16(tiny_bert, monkeypatc
 
 
 @pytest.mark.parametrize(
-    ("info", "expected"),
+    ("info", "native", "fast"),
     [
-        ("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512bw\n", False),
-        ("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", True),
-        ("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile\n", True),
-        ("processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n", True),
-        ("processor\t: 0\nFeatures\t: fp asimd evtstrm crc32\n", False),
-        ("model name\t: a bf16 lookalike in the name\n", False),
+        ("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512bw\n", False, False),
+        ("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", True, False),
+        ("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n", True, True),
+        ("processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n", True, False),
+        ("processor\t: 0\nFeatures\t: fp asimd evtstrm crc32\n", False, False),
+        ("model name\t: a bf16 lookalike in the name\n", False, False),
     ],
 )
-def test_cpu_flags_of_native_bf16(info, expected):
-    assert _cpuinfo_has_bf16(info) is expected
+def test_cpu_flags_of_native_and_fast_bf16(info, native, fast):
+    assert _cpuinfo_has_bf16(info) is native
+    assert _cpuinfo_has_bf16(info, _models._FAST_BF16_FLAGS) is fast

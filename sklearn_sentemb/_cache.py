@@ -331,14 +331,15 @@ def close_disk_caches() -> None:
 
 
 def _encode(text: str, layers: dict) -> bytes:
-    """Magic, digest, then three ``.npy`` arrays one after another: the text's UTF-8 bytes (a
-    numpy str array would drop trailing NULs), the layer indices, and the layers stacked
-    ``(n_layers, n_tokens, dim)`` (one array, not one archive member per layer: several times
-    faster to write and read)."""
+    """Magic, digest, then ``.npy`` arrays one after another: the text's UTF-8 bytes (a numpy
+    str array would drop trailing NULs), the keys, and one array per key, of any shape and
+    dtype (plain ``.npy``, not an archive member each: several times faster to write and read).
+    """
     buf = io.BytesIO()
     np.save(buf, np.frombuffer(_text_bytes(text), dtype=np.uint8), allow_pickle=False)
     np.save(buf, np.array(list(layers), dtype=np.int64), allow_pickle=False)
-    np.save(buf, np.stack(list(layers.values())), allow_pickle=False)
+    for array in layers.values():
+        np.save(buf, array, allow_pickle=False)
     payload = buf.getvalue()
     return _MAGIC + _hash(payload) + payload
 
@@ -351,11 +352,8 @@ def _decode(blob: bytes, text: str) -> dict:
     buf = io.BytesIO(payload)
     if np.load(buf, allow_pickle=False).tobytes() != _text_bytes(text):
         raise ValueError("text mismatch")
-    indices = np.load(buf, allow_pickle=False)
-    stacked = np.load(buf, allow_pickle=False)
-    if len(indices) != len(stacked):
-        raise ValueError("layer count mismatch")
-    return {int(k): stacked[j] for j, k in enumerate(indices)}
+    keys = np.load(buf, allow_pickle=False)
+    return {int(k): np.load(buf, allow_pickle=False) for k in keys}
 
 
 def _text_bytes(text: str) -> bytes:

@@ -7,7 +7,8 @@ import hashlib
 import json
 import os
 import warnings
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
@@ -298,7 +299,9 @@ class TransformerFeaturizer(_TokenFeaturizer):
         index = np.fromiter((block.rows[text] for text in texts), np.int64, len(texts))
         if len(index) == len(block.rows) and np.array_equal(index, np.arange(len(index))):
             return block.tokens
-        return TokenEmbeddings._rows_of(block.tokens, index)  # gathered only if read
+        if new:  # texts just added: a copy (the block grew for them, a cut would not save)
+            return block.tokens[index]
+        return block.cut(index)
 
     def _load_model(self, step=None):
         """The model, loaded with this featurizer's options; errors name ``step`` (default:
@@ -577,10 +580,13 @@ _BLOCK_BYTES = 512 * 2**20
 
 @dataclass(frozen=True)
 class _Block:
-    """Token vectors of every distinct text seen with one layer choice, and each text's row."""
+    """Token vectors of every distinct text seen with one layer choice, each text's row, and
+    the cuts of it still in use (re-pointed when the block grows: they never keep an old
+    block alive)."""
 
     tokens: TokenEmbeddings | None
     rows: dict
+    cuts: weakref.WeakSet = field(default_factory=weakref.WeakSet)
 
     @classmethod
     def empty(cls) -> _Block:
@@ -590,11 +596,20 @@ class _Block:
     def nbytes(self) -> int:  # what the memo's size counts
         return self.tokens.nbytes
 
+    def cut(self, index) -> TokenEmbeddings:
+        """The texts at rows ``index``, gathered only if read (see ``TokenEmbeddings._rows_of``)."""
+        cut = TokenEmbeddings._rows_of(self.tokens, index)
+        self.cuts.add(cut)
+        return cut
+
     def bounded(self, texts, more_bytes: int) -> _Block:
         """This block, or when ``more_bytes`` would take it past ``_BLOCK_BYTES``, a block of
-        only those of ``texts`` it holds (a stream of new texts keeps a bounded block)."""
+        only those of ``texts`` it holds (a stream of new texts keeps a bounded block); the
+        cuts of a block left behind are gathered, so as not to keep it."""
         if self.tokens is None or self.tokens.values.nbytes + more_bytes <= _BLOCK_BYTES:
             return self
+        for cut in list(self.cuts):
+            cut._detach()
         kept = [text for text in dict.fromkeys(texts) if text in self.rows]
         if not kept:
             return _Block.empty()
@@ -609,7 +624,9 @@ class _Block:
         joined.values.flags.writeable = False
         rows = dict(self.rows)
         rows.update({text: len(self.rows) + i for i, text in enumerate(texts)})
-        return _Block(joined, rows)
+        for cut in list(self.cuts):  # old rows keep their place in the joined block
+            cut.source = (joined, cut.source[1])
+        return _Block(joined, rows, self.cuts)
 
 
 def _run_layers(loaded, input_ids, attention_mask, depth):

@@ -63,6 +63,10 @@ class TokenEmbeddings:
         text ``i`` has the same tokens and vectors as text
         ``first[inverse[i]]``, so a pooler may pool ``self[first]`` only and
         expand with ``inverse``. Indexing and concatenation drop it.
+    source : tuple (TokenEmbeddings, int array) or None
+        For a cut of a read-only batch (a featurizer's block of every text
+        seen), that batch and the texts' rows in it: the vectors are gathered
+        only when read, and a pooler pools the whole batch once. None otherwise.
 
     Examples
     --------
@@ -91,6 +95,7 @@ class TokenEmbeddings:
         "table",
         "unique",
         "source",
+        "__weakref__",
     )
 
     def __init__(self, values, offsets, token_ids, roles, vocabulary=None, pooler_head=None):
@@ -228,8 +233,19 @@ class TokenEmbeddings:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the token vectors once gathered, and of the ids and roles."""
-        return len(self.token_ids) * (self.dim * self.dtype.itemsize + 9)
+        """Bytes this batch holds: ids, roles and the token vectors (those of a table batch
+        counted as gathered; an ungathered cut counts only its rows, its vectors being those
+        of the batch it is cut from)."""
+        own = len(self.token_ids) * 9
+        if self.source is not None and self._values is None:
+            return own + self.source[1].nbytes
+        return own + len(self.token_ids) * self.dim * self.dtype.itemsize
+
+    def _detach(self) -> None:
+        """Gather a cut's vectors and let go of the batch it is cut from."""
+        if self.source is not None:
+            self.values  # noqa: B018 (gathers)
+            self.source = None
 
     def __reduce__(self):
         # A lazy batch travels with its table only while that is smaller than its vectors.
@@ -340,7 +356,7 @@ class TokenEmbeddings:
         ids = np.concatenate([b.token_ids for b in batches])
         roles = np.concatenate([b.roles for b in batches])
         table = batches[0].table
-        if all(b._values is None and b.table is table for b in batches):  # one table: lazy
+        if table is not None and all(b._values is None and b.table is table for b in batches):
             return cls.from_table(table, offsets, ids, roles, batches[0].vocabulary)
         values = np.concatenate([b.values for b in batches])
         return cls(values, offsets, ids, roles, batches[0].vocabulary, batches[0].pooler_head)

@@ -191,13 +191,19 @@ def test_an_entry_of_the_earlier_layout_is_a_quiet_miss_and_is_overwritten(tmp_p
     np.testing.assert_array_equal(cache.get("config", "the text")[0], layers_of(2)[0])
 
 
-def test_layers_of_several_widths_are_stored_and_read_back_exactly(tmp_path):
+def test_arrays_of_any_shape_and_dtype_are_stored_and_read_back_exactly(tmp_path):
     rng = np.random.default_rng(0)
-    layers = {k: rng.normal(size=(7, 5)).astype(np.float32) for k in (0, 3, 6)}
+    arrays = {
+        0: rng.normal(size=(7, 5)).astype(np.float32),
+        3: rng.normal(size=(7, 5)).astype(np.float32),
+        6: rng.integers(0, 9, size=11),  # a trained table's counts: other shape, int64
+        9: np.zeros((0, 2), np.float64),
+    }
     cache = DiskCache(tmp_path, n_shards=1)
-    cache.put("config", "a text\x00", layers)
+    cache.put("config", "a text\x00", arrays)
     read = cache.get("config", "a text\x00")
-    assert sorted(read) == [0, 3, 6]
-    for k in layers:
-        np.testing.assert_array_equal(read[k], layers[k])
+    assert sorted(read) == [0, 3, 6, 9]
+    for k, array in arrays.items():
+        assert read[k].dtype == array.dtype and read[k].shape == array.shape
+        np.testing.assert_array_equal(read[k], array)
     assert cache.get("config", "a text") is None  # the trailing NUL is part of the text

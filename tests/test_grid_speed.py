@@ -208,6 +208,38 @@ def test_block_stays_bounded_on_a_stream_of_new_texts(tiny_bert, monkeypatch):
     assert stream[-1][0] in block.rows and "a last one" in block.rows
 
 
+def test_cuts_of_a_block_never_keep_an_older_block_alive(tiny_bert, monkeypatch):
+    """Seen texts come back as cuts of the block (not copies); when the block grows the cuts
+    move to the new one, and when it restarts they are gathered and let go of it."""
+    import weakref
+
+    featurizer = TransformerFeaturizer(tiny_bert, layers=[1, -1])
+    reference = TransformerFeaturizer(tiny_bert, layers=[1, -1], cache=False)
+    featurizer.transform(["one text", "two texts", "three texts"])
+    assert featurizer.transform(["one text", "two texts", "one text"]).source is not None
+    cut = featurizer.transform(["three texts", "one text"])
+    assert cut.source is not None and cut._values is None
+    first_block = weakref.ref(cut.source[0])
+    fresh = featurizer.transform(["a new text", "one text"])
+    assert fresh.source is None  # the block grew for it: a copy
+    (block,) = [
+        v for v in _featurize.recent_outputs._entries.values() if isinstance(v, _featurize._Block)
+    ]
+    assert cut.source[0] is block.tokens is not first_block()  # moved to the grown block
+    np.testing.assert_allclose(
+        cut.values, reference.transform(["three texts", "one text"]).values, atol=1e-6
+    )
+
+    again = featurizer.transform(["two texts", "a new text"])
+    assert again.source is not None
+    monkeypatch.setattr(_featurize, "_BLOCK_BYTES", 1)  # the next new text restarts the block
+    featurizer.transform(["something else entirely"])
+    assert again.source is None  # gathered: the restarted block is not kept by it
+    np.testing.assert_allclose(
+        again.values, reference.transform(["two texts", "a new text"]).values, atol=1e-6
+    )
+
+
 def test_block_still_warns_naming_the_callers_item(tiny_bert):
     long = "word " * 40
     featurizer = TransformerFeaturizer(tiny_bert, max_length=16)

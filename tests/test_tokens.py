@@ -106,3 +106,21 @@ def test_a_cut_of_a_cut_is_a_cut_of_the_first_batch():
     np.testing.assert_array_equal(inner.source[1], [2, 0])
     for got, want in zip(texts_of(inner), [texts_of(parent)[2], texts_of(parent)[0]]):
         np.testing.assert_array_equal(got, want)
+
+
+def test_concatenating_cuts_equals_concatenating_their_texts():
+    parent = read_only(make_tokens([2, 1, 3]))
+    cuts = [TokenEmbeddings._rows_of(parent, np.array(i)) for i in ([2, 0], [1])]
+    joined = TokenEmbeddings.concatenate(cuts)
+    expected = TokenEmbeddings.concatenate([parent[[2, 0]], parent[[1]]])
+    np.testing.assert_array_equal(joined.values, expected.values)
+    np.testing.assert_array_equal(joined.offsets, expected.offsets)
+    np.testing.assert_array_equal(joined.token_ids, expected.token_ids)
+
+
+def test_an_ungathered_cut_counts_its_rows_not_the_vectors_of_its_batch():
+    parent = read_only(make_tokens([200, 100, 300], dim=64))
+    cut = TokenEmbeddings._rows_of(parent, np.array([2, 0]))
+    assert cut.nbytes == 500 * 9 + 2 * 8
+    cut.values  # noqa: B018
+    assert cut.nbytes == 500 * (9 + 64 * 4)

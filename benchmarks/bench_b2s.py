@@ -26,7 +26,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--max-sentences", type=int, default=None, help="default: all")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="default: the b2s recipe's (B2S_TRAINING)"
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="teacher texts per pass")
     args = parser.parse_args(argv)
 
@@ -34,6 +36,9 @@ def main(argv=None) -> None:
 
     from sklearn_sentemb import AveragedTokenEmbeddings, BERT2Static, TransformerFeaturizer
     from sklearn_sentemb.datasets import load_corpus
+    from sklearn_sentemb.recipes import B2S_TRAINING
+
+    training = {**B2S_TRAINING, **({"epochs": args.epochs} if args.epochs else {})}
 
     sentences = load_corpus(
         "wikitext103",
@@ -43,7 +48,7 @@ def main(argv=None) -> None:
     )
     b2s = BERT2Static(
         corpus=sentences,
-        epochs=args.epochs,
+        **training,
         teacher_batch_size=args.batch_size,
         device="cpu",
         progress=True,
@@ -71,11 +76,12 @@ def main(argv=None) -> None:
     n_tokens = len(ids)
     total = teach_s + train_s
     print(f"corpus: {len(sentences)} WikiText-103 valid+test sentences, {n_tokens} text tokens")
-    print(f"cpu threads: {torch.get_num_threads()}, epochs: {args.epochs}")
+    print(f"cpu threads: {torch.get_num_threads()}, training: {training}")
     print(f"BERT2Static fit: {total:.1f} s (teacher {teach_s:.1f} s, training {train_s:.1f} s)")
     print(f"  targets after subsampling: {int(fitted['sizes'][1])}")
     print(
-        f"  tokens/s: {n_tokens / total:.0f} overall, {n_tokens * args.epochs / train_s:.0f} training"
+        f"  tokens/s: {n_tokens / total:.0f} overall, "
+        f"{n_tokens * training['epochs'] / train_s:.0f} training"
     )
     print(f"  peak memory: {peak:.0f} MiB ({peak - before:+.0f} MiB over the loaded model)")
     print(f"Avg. fit (baseline): {avg_s:.1f} s; ratio B2S / Avg. = {total / avg_s:.2f}")

@@ -565,25 +565,28 @@ _FAST_BF16_FLAGS = {"amx_bf16"}
 
 
 @functools.cache
+def _cpuinfo() -> str | None:
+    """The text of /proc/cpuinfo, or None where there is none (macOS, Windows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+@functools.cache
 def cpu_has_fast_bf16() -> bool:
     """Whether this CPU runs torch's bfloat16 encoder faster than float32 (Linux: AMX in
     /proc/cpuinfo), which ``dtype="auto"`` needs to choose it."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            return _cpuinfo_has_bf16(f.read(), _FAST_BF16_FLAGS)
-    except OSError:
-        return False
+    info = _cpuinfo()
+    return info is not None and _cpuinfo_has_bf16(info, _FAST_BF16_FLAGS)
 
 
 @functools.cache
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU has bfloat16 instructions (Linux: the flags in /proc/cpuinfo; macOS:
     ``hw.optional.arm.FEAT_BF16``); not enough for a faster encoder (``cpu_has_fast_bf16``)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            info = f.read()
-    except OSError:
-        info = None
+    info = _cpuinfo()
     if info is not None:
         return _cpuinfo_has_bf16(info)
     if sys.platform == "darwin":

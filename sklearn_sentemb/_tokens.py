@@ -197,8 +197,8 @@ class TokenEmbeddings:
         np.cumsum(lengths, out=offsets[1:])
         rows = _ranges(parent.offsets[index], lengths, offsets)
         self = cls.__new__(cls)
-        self._set_tokens(len(rows), offsets, parent.token_ids[rows], parent.roles[rows], None)
-        self.vocabulary = parent.vocabulary
+        ids, roles = parent.token_ids[rows], parent.roles[rows]
+        self._set_tokens(len(rows), offsets, ids, roles, parent.vocabulary)
         self.pooler_head = parent.pooler_head
         self._values = None
         self.table = None

@@ -153,8 +153,8 @@ def b2s_100(model, **kw):
 #: epoch at 0.001) leave such a table barely moved, and many epochs at a small step drive the
 #: loss down by memorising each rare token's few contexts. Ten epochs at a step of 0.1 was
 #: chosen on STS-B dev with all-MiniLM-L6-v2 and mean pooling, among steps 0.001-0.2 and 1-20
-#: epochs (dev 64.9 against 61.2 for 20 epochs at 0.01 and about 57 for random vectors; 5 epochs at
-#: 0.2 reach 65.0 while their loss rises). On STS-B test: 55.5, 48.5 and 46.5 (see
+#: epochs (dev 64.9 against 61.2 for 20 epochs at 0.01 and about 57 for random vectors; 5
+#: epochs at 0.2 reach 65.0 while their loss rises). On STS-B test: 55.5, 48.5 and 46.5 (see
 #: ``tests/test_bert2static.py``).
 B2S_TRAINING = {"epochs": 10, "learning_rate": 0.1}
 

@@ -120,7 +120,7 @@ class TextStep(TransformerMixin, BaseEstimator):
         if len(texts) <= _tokens.CHUNK_SIZE:
             return None
         progress = getattr(self, "progress", "auto") is not False  # a long call: show a bar
-        return ChunkedTokenEmbeddings(texts, self.transform, _tokens.CHUNK_SIZE, progress)
+        return ChunkedTokenEmbeddings(texts, self._embed, _tokens.CHUNK_SIZE, progress)
 
     def _fitted_texts(self, X) -> list[str]:
         """What ``transform`` starts with: the step fitted (when it learns), its parameters

@@ -430,6 +430,19 @@ class ChunkedTokenEmbeddings:
                 yield self.featurize(chunk)
                 bar.update(len(chunk))
 
+    def distinct(self) -> tuple[ChunkedTokenEmbeddings, np.ndarray | None]:
+        """The batch of the distinct texts (first occurrences, in order) and each text's row
+        among them, or ``(self, None)`` when no text repeats."""
+        first = dict.fromkeys(self.texts)
+        if len(first) == len(self.texts):
+            return self, None
+        rows = {text: row for row, text in enumerate(first)}
+        inverse = np.fromiter(map(rows.__getitem__, self.texts), np.int64, len(self.texts))
+        distinct = ChunkedTokenEmbeddings(
+            list(first), self.featurize, self.chunk_size, self.progress
+        )
+        return distinct, inverse
+
     def __getitem__(self, index) -> ChunkedTokenEmbeddings:
         """Select texts by int, slice, integer array or boolean mask (lazily)."""
         positions = np.arange(len(self.texts))[index]

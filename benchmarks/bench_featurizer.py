@@ -10,8 +10,9 @@ vectors to torch float32's, and the STS-B test score (Spearman x 100 of cosine s
 Also layers=[0, 1] (the encoder stops after layer 1) against layers=-1, and the peak memory.
 
 Targets: ONNX float32 >= 1.8x torch float32; the fastest backend within 0.5 STS-B points of
-torch float32 >= 3x SentenceTransformer.encode. bfloat16 beats float32 only on CPUs with AMX
-(AVX512-BF16 alone is slower; without either bf16 is emulated): the header says which.
+torch float32 >= 3x SentenceTransformer.encode. bfloat16 beats float32 on CPUs with AMX and on
+AMD CPUs with AVX512-BF16 (on an Intel CPU AVX512-BF16 alone was slower; without either bf16 is
+emulated): the header says which.
 
 Run: python benchmarks/bench_featurizer.py [--repeats 5] [--threads 2] [--batch-size 32]
      [--pairs N]  (the first N STS-B test pairs only: a quick check)
@@ -77,7 +78,7 @@ def min_cosine(X, Y):
 
 def _bf16_kind() -> str:
     if cpu_has_fast_bf16():
-        return "AMX (dtype='auto' takes bf16)"
+        return "AMX, or AVX512-BF16 on AMD (dtype='auto' takes bf16)"
     if cpu_has_native_bf16():
         return "bf16 instructions, no AMX (dtype='auto' takes float32)"
     return "emulated (dtype='auto' takes float32)"

@@ -98,9 +98,10 @@ class TransformerFeaturizer(_TokenFeaturizer):
     device : str, default="auto"
         Torch device; "auto" picks CUDA when available.
     dtype : {None, "auto", "float32", "float16", "bfloat16"}, default=None
-        Model dtype (None: float32). "auto" picks bfloat16 on a CPU with AMX
-        (with AVX512-BF16 alone or emulated, bf16 is slower than float32) and on
-        CUDA cards that have it, float16 on older CUDA cards, float32 otherwise.
+        Model dtype (None: float32). "auto" picks bfloat16 on a CPU with AMX or
+        on an AMD CPU with AVX512-BF16 (elsewhere bf16 is slower than float32)
+        and on CUDA cards that have it, float16 on older CUDA cards, float32
+        otherwise.
         Outputs are always float32. The ONNX backend runs float32.
     backend : {"torch", "onnx"}, default="torch"
         What runs the encoder: torch, or ONNX Runtime on the CPU (the ``onnx``

@@ -506,8 +506,8 @@ _RUN_OPTIONS = {
     },
     "dtype": {
         "choices": ("float32", "float16", "bfloat16", "auto"),
-        "help": "model weights' dtype (featurizer: float32; auto: bfloat16 on CPUs with AMX "
-        "and on CUDA, else float32); outputs are float32",
+        "help": "model weights' dtype (featurizer: float32; auto: bfloat16 on CPUs with AMX, "
+        "on AMD CPUs with AVX512-BF16 and on CUDA, else float32); outputs are float32",
     },
     "backend": {
         "choices": ("torch", "onnx"),

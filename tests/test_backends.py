@@ -15,7 +15,7 @@ from sklearn_sentemb import (
     _onnx,
     clear_memory_cache,
 )
-from sklearn_sentemb._models import _cpuinfo_has_bf16
+from sklearn_sentemb._models import _cpuinfo_has_bf16, _cpuinfo_has_fast_bf16
 
 from conftest import read_stsb
 
@@ -154,12 +154,18 @@ def test_auto_dtype_is_bf16_only_on_a_cpu_with_fast_bf16(tiny_bert, monkeypatch)
     assert onnx.model.dtype == torch.float32
 
 
+INTEL = "processor\t: 0\nvendor_id\t: GenuineIntel\n"
+AMD = "processor\t: 0\nvendor_id\t: AuthenticAMD\n"
+
+
 @pytest.mark.parametrize(
     ("info", "native", "fast"),
     [
         ("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512bw\n", False, False),
-        ("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", True, False),
-        ("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n", True, True),
+        (f"{INTEL}flags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", True, False),
+        (f"{INTEL}flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n", True, True),
+        (f"{AMD}flags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", True, True),
+        (f"{AMD}flags\t\t: fpu sse avx2 fma\n", False, False),
         ("processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n", True, False),
         ("processor\t: 0\nFeatures\t: fp asimd evtstrm crc32\n", False, False),
         ("model name\t: a bf16 lookalike in the name\n", False, False),
@@ -167,4 +173,4 @@ def test_auto_dtype_is_bf16_only_on_a_cpu_with_fast_bf16(tiny_bert, monkeypatch)
 )
 def test_cpu_flags_of_native_and_fast_bf16(info, native, fast):
     assert _cpuinfo_has_bf16(info) is native
-    assert _cpuinfo_has_bf16(info, _models._FAST_BF16_FLAGS) is fast
+    assert _cpuinfo_has_fast_bf16(info) is fast

@@ -21,9 +21,11 @@ folder is removed when that first process exits.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import io
 import itertools
+import math
 import os
 import secrets
 import shutil
@@ -199,6 +201,7 @@ class DiskCache:
         self.location = os.fspath(location)
         self.max_bytes = int(max_bytes)
         self.n_shards = int(n_shards)
+        self._sqlite = {}  # diskcache's SQLite settings: a write-ahead log, synced (NORMAL)
 
     def __repr__(self):
         return f"DiskCache({self.location!r}, max_bytes={self.max_bytes}, n_shards={self.n_shards})"
@@ -254,7 +257,7 @@ class DiskCache:
 
     def put(self, config_key: str, text: str, layers: dict) -> None:
         """Store ``layers`` of ``text``, merged with the layers already stored."""
-        existing = self.get(config_key, text) or {}
+        existing = (self.contains(config_key, text) and self.get(config_key, text)) or {}
         if set(layers) <= set(existing):
             return
         key, shard = self._key(config_key, text)
@@ -314,6 +317,7 @@ class DiskCache:
                 eviction_policy="least-recently-stored",
                 disk_min_file_size=2**62,  # every entry inside the database, no file per text
                 statistics=False,
+                **self._sqlite,
             )
             _SHARDS[key] = shard
         return shard
@@ -334,26 +338,64 @@ def _encode(text: str, layers: dict) -> bytes:
     """Magic, digest, then ``.npy`` arrays one after another: the text's UTF-8 bytes (a numpy
     str array would drop trailing NULs), the keys, and one array per key, of any shape and
     dtype (plain ``.npy``, not an archive member each: several times faster to write and read).
+
+    The arrays' bytes are copied once, into the entry.
     """
-    buf = io.BytesIO()
-    np.save(buf, np.frombuffer(_text_bytes(text), dtype=np.uint8), allow_pickle=False)
-    np.save(buf, np.array(list(layers), dtype=np.int64), allow_pickle=False)
-    for array in layers.values():
-        np.save(buf, array, allow_pickle=False)
-    payload = buf.getvalue()
-    return _MAGIC + _hash(payload) + payload
+    arrays = [np.frombuffer(_text_bytes(text), dtype=np.uint8), np.array(list(layers), np.int64)]
+    parts = []
+    for array in arrays + [np.ascontiguousarray(a) for a in layers.values()]:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, np.lib.format.header_data_from_array_1_0(array)
+        )
+        parts += [header.getvalue(), array.reshape(-1).view(np.uint8)]
+    digest = 0
+    for part in parts:
+        digest = zlib.crc32(part, digest)
+    return b"".join([_MAGIC, digest.to_bytes(_DIGEST, "little"), *parts])
 
 
 def _decode(blob: bytes, text: str) -> dict:
+    """The layers of an entry, read-only views of ``blob`` (no copy)."""
     head = len(_MAGIC) + _DIGEST
-    payload = blob[head:]
-    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(payload):
+    view = memoryview(blob)
+    if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(view[head:]):
         raise ValueError("digest mismatch")
-    buf = io.BytesIO(payload)
-    if np.load(buf, allow_pickle=False).tobytes() != _text_bytes(text):
+    arrays = []
+    offset = head
+    while offset < len(blob):
+        array, offset = _read_npy(view, offset)
+        arrays.append(array)
+    if len(arrays) < 2 or arrays[0].tobytes() != _text_bytes(text):
         raise ValueError("text mismatch")
-    keys = np.load(buf, allow_pickle=False)
-    return {int(k): np.load(buf, allow_pickle=False) for k in keys}
+    keys = arrays[1]
+    if len(keys) != len(arrays) - 2:
+        raise ValueError("keys and arrays differ in number")
+    return {int(k): a for k, a in zip(keys, arrays[2:])}
+
+
+def _read_npy(view: memoryview, offset: int) -> tuple[np.ndarray, int]:
+    """The ``.npy`` array at ``offset`` of ``view`` (a view of it) and where the next starts."""
+    if bytes(view[offset : offset + 6]) != b"\x93NUMPY":
+        raise ValueError("not an .npy array")
+    major = view[offset + 6]
+    size = 2 if major == 1 else 4
+    length = int.from_bytes(view[offset + 8 : offset + 8 + size], "little")
+    start = offset + 8 + size + length
+    shape, fortran, dtype = _npy_header(major, bytes(view[offset + 8 : start]))
+    count = math.prod(shape)
+    array = np.frombuffer(view, dtype=dtype, count=count, offset=start)
+    array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+    return array, start + count * dtype.itemsize
+
+
+@functools.lru_cache(maxsize=4096)
+def _npy_header(major: int, header: bytes) -> tuple:
+    """(shape, fortran_order, dtype) of an ``.npy`` header (parsing one costs more than
+    reading its array; entries of texts of the same length share theirs)."""
+    if major == 1:
+        return np.lib.format.read_array_header_1_0(io.BytesIO(header))
+    return np.lib.format.read_array_header_2_0(io.BytesIO(header))
 
 
 def _text_bytes(text: str) -> bytes:
@@ -368,11 +410,27 @@ def _name_shared_folder() -> None:
     """
     if os.environ.get(SHARED_CACHE_ENV, "").partition(":")[2]:
         return
-    folder = os.path.join(
-        tempfile.gettempdir(), f"sklearn_sentemb-{os.getpid()}-{secrets.token_hex(4)}"
-    )
+    folder = os.path.join(_shared_parent(), f"sklearn_sentemb-{os.getpid()}-{secrets.token_hex(4)}")
     os.environ[SHARED_CACHE_ENV] = f"{os.getpid()}:{folder}"
     atexit.register(_remove_shared_folder, os.getpid(), folder)
+
+
+def _shared_parent() -> str:
+    """Where the shared folder goes: the memory-backed /dev/shm when it has room for twice
+    its bound (as joblib puts its memory-mapped arrays there), else the temporary folder.
+
+    Worker processes write each text's hidden states there and the others read them: on a
+    disk that costs several times more than the forward pass saves.
+    """
+    try:
+        if os.access(_SHM, os.W_OK) and shutil.disk_usage(_SHM).free >= 2 * SHARED_DISK_LIMIT:
+            return _SHM
+    except OSError:
+        pass
+    return tempfile.gettempdir()
+
+
+_SHM = "/dev/shm"
 
 
 def _remove_shared_folder(owner: int, folder: str) -> None:
@@ -400,7 +458,11 @@ def shared_disk_cache() -> tuple[DiskCache | None, bool]:
         return None, False
     if writes:
         _let_loky_worker_keep_caches()
-    return DiskCache(folder, max_bytes=SHARED_DISK_LIMIT), writes
+    cache = DiskCache(folder, max_bytes=SHARED_DISK_LIMIT)
+    # A temporary folder, often in memory: a rollback journal without syncs survives a
+    # process that dies mid-write and costs half of SQLite's write-ahead log.
+    cache._sqlite = {"sqlite_journal_mode": "delete", "sqlite_synchronous": 0}
+    return cache, writes
 
 
 def _let_loky_worker_keep_caches() -> None:

@@ -535,15 +535,14 @@ class TransformerFeaturizer(_TokenFeaturizer):
                 for row, i in enumerate(batch):
                     input_ids[row, : lengths[row]] = ids[i]
                     attention[row, : lengths[row]] = 1
-                stacked = run(input_ids, attention)
+                outputs = dict(zip(keep, run(input_ids, attention)))
                 for row, i in enumerate(batch):
-                    per_text = stacked[:, row, : lengths[row]]
-                    results[i] = {layer: per_text[j].copy() for j, layer in enumerate(keep)}
+                    results[i] = {k: out[row, : lengths[row]].copy() for k, out in outputs.items()}
         return results
 
     def _backend_runner(self, loaded, depth, keep):
         """A context to run batches in and ``run(input_ids, attention_mask)``, the hidden
-        states ``keep`` of one padded batch as a float32 array ``(len(keep), batch, width, dim)``.
+        states ``keep`` of one padded batch: a float32 array ``(batch, width, dim)`` each.
         """
         if self.backend == "onnx":
             from ._onnx import load_onnx_encoder
@@ -561,7 +560,7 @@ class TransformerFeaturizer(_TokenFeaturizer):
                 torch.from_numpy(attention_mask).to(loaded.device),
                 depth,
             )
-            return torch.stack([captured[k] for k in keep]).float().cpu().numpy()
+            return [captured[k].float().cpu().numpy() for k in keep]
 
         return _locked_inference(loaded), run
 

@@ -62,10 +62,10 @@ class OnnxEncoder:
         self.session = session
         self.layers = list(layers)
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Hidden states, shape ``(len(layers), batch, width, dim)``, float32."""
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
+        """Hidden states of each of ``layers``, shape ``(batch, width, dim)``, float32."""
         feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
-        return np.stack(self.session.run(None, feeds)).astype(np.float32, copy=False)
+        return [out.astype(np.float32, copy=False) for out in self.session.run(None, feeds)]
 
 
 def load_onnx_encoder(loaded, depth: int, layers, quantize=None, step="TransformerFeaturizer"):

@@ -3,12 +3,15 @@
 import multiprocessing
 import os
 import pickle
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 
-from sklearn_sentemb import DiskCache, TransformerFeaturizer, clear_memory_cache
+from sklearn_sentemb import DiskCache, TransformerFeaturizer, _cache, clear_memory_cache
 from sklearn_sentemb._cache import close_disk_caches
 
 
@@ -207,3 +210,20 @@ def test_arrays_of_any_shape_and_dtype_are_stored_and_read_back_exactly(tmp_path
         assert read[k].dtype == array.dtype and read[k].shape == array.shape
         np.testing.assert_array_equal(read[k], array)
     assert cache.get("config", "a text") is None  # the trailing NUL is part of the text
+
+
+def test_entries_read_back_are_read_only_so_no_caller_can_alter_the_cache(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=1)
+    cache.put("config", "a text", {0: np.ones((3, 2), np.float32)})
+    read = cache.get("config", "a text")[0]
+    with pytest.raises(ValueError, match="read-only"):
+        read[0, 0] = 5.0
+    np.testing.assert_array_equal(cache.get("config", "a text")[0], np.ones((3, 2)))
+
+
+@pytest.mark.parametrize(("free", "memory"), [(16 * 1024**3, True), (4 * 1024**3, False)])
+def test_the_shared_folder_is_in_memory_only_where_there_is_room(monkeypatch, free, memory):
+    monkeypatch.setattr(_cache, "_SHM", str(Path(tempfile.mkdtemp())))
+    monkeypatch.setattr(_cache.shutil, "disk_usage", lambda path: SimpleNamespace(free=free))
+    expected = _cache._SHM if memory else tempfile.gettempdir()
+    assert _cache._shared_parent() == expected

@@ -6,10 +6,11 @@ the model's fingerprint (its files on disk and loading options), the template,
 ``max_length``, the dtype, the backend (torch or ONNX Runtime) and the quantisation, so
 changing any of them never returns stale vectors.
 
-On disk (:class:`DiskCache`) the entries are rows of a few SQLite databases (shards),
-written in transactions (readers never see half an entry, several processes may share
-the folder), bounded in size, and each starts with a digest of its content: a damaged
-entry or shard is detected, removed and recomputed.
+On disk (:class:`DiskCache`) the entries are rows of a few SQLite databases (shards), one
+per text and layer beside an index row per text naming its layers, written in transactions
+(readers never see half an entry, several processes may share the folder), bounded in
+size, and each starts with a digest of its content: a damaged entry or shard is detected,
+removed and recomputed.
 
 Worker processes (``GridSearchCV(n_jobs=2)``: joblib's processes, multiprocessing's) share
 hidden states without a ``cache`` being given: the process that imports the package first
@@ -49,9 +50,9 @@ __all__ = [
     "set_memory_cache_limit",
 ]
 
-_MAGIC = b"SENTEMB3"
+_MAGIC = b"SENTEMB4"
 #: Entries in an earlier layout: read as absent, without a warning, and overwritten.
-_OLD_MAGICS = (b"SENTEMB2",)
+_OLD_MAGICS = (b"SENTEMB2", b"SENTEMB3")
 _DIGEST = 4
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 DEFAULT_DISK_LIMIT = 16 * 1024**3
@@ -162,8 +163,9 @@ class DiskCache:
     """A folder of hidden states shared by processes: entries grouped in a few SQLite shards.
 
     Pass it (or just the folder) as ``TransformerFeaturizer(cache=...)``. Each text's hidden
-    states are one entry of one of ``n_shards`` SQLite databases (through ``diskcache``), so
-    10,000 texts take a few dozen files, a lookup is an index query, and several processes
+    states are one entry of one of ``n_shards`` SQLite databases (through ``diskcache``): a row
+    per layer, so that a call for one layer reads that layer alone. 10,000 texts take a few
+    dozen files, a lookup is an index query, and several processes
     read and write the same folder safely (SQLite's transactions make every write atomic).
     Each entry starts with a digest of its content: a damaged entry, or a damaged shard, is
     detected, removed with a warning and recomputed.
@@ -221,7 +223,8 @@ class DiskCache:
 
     # -- whole cache -------------------------------------------------------------------
     def __len__(self) -> int:
-        return sum(self._call(i, len) or 0 for i in range(self.n_shards))
+        """Number of texts stored (under all configurations)."""
+        return sum(self._call(i, _count_texts) or 0 for i in range(self.n_shards))
 
     def volume(self) -> int:
         """Bytes the shards take on disk."""
@@ -233,10 +236,60 @@ class DiskCache:
             self._call(i, lambda shard: shard.clear(retry=True))
 
     # -- entries -----------------------------------------------------------------------
-    def get(self, config_key: str, text: str):
-        """The layer arrays stored for ``text`` under ``config_key``, or None."""
+    # A text's entry is one row per layer (a reader of some layers reads only theirs) and an
+    # index row naming the stored layers.
+    def get(self, config_key: str, text: str, layers=None):
+        """The layer arrays stored for ``text`` under ``config_key``: those of ``layers`` (all
+        when None), or None unless every one of them is stored."""
         key, shard = self._key(config_key, text)
-        blob = self._call(shard, lambda cache: cache.get(key, retry=True))
+
+        def read(cache):
+            index = self._read(cache, shard, key, text)
+            if index is None:
+                return None
+            wanted = index[0] if layers is None else [int(k) for k in layers]
+            if not set(wanted) <= set(index[0]):
+                return None
+            arrays = {}
+            for k in wanted:
+                row = self._read(cache, shard, _layer_key(key, k), text)
+                if row is None or k not in row[1]:  # evicted apart from its index, or damaged
+                    cache.delete(key, retry=True)  # the text reads as absent, is stored anew
+                    return None
+                arrays[k] = row[1][k]
+            return arrays
+
+        return self._call(shard, read)
+
+    def contains(self, config_key: str, text: str) -> bool:
+        key, shard = self._key(config_key, text)
+        return bool(self._call(shard, lambda cache: self._read(cache, shard, key, text)))
+
+    def put(self, config_key: str, text: str, layers: dict) -> None:
+        """Store ``layers`` of ``text``, beside the layers already stored."""
+        key, shard = self._key(config_key, text)
+
+        def write(cache):
+            with cache.transact(retry=True):
+                index = self._read(cache, shard, key, text)
+                stored = set(index[0]) if index is not None else set()
+                new = {
+                    int(k): array
+                    for k, array in layers.items()
+                    if k not in stored or _layer_key(key, k) not in cache
+                }
+                if not new:
+                    return
+                for k, array in new.items():
+                    cache.set(_layer_key(key, k), _encode(text, [k], [array]), retry=True)
+                cache.set(key, _encode(text, sorted(stored | set(new)), []), retry=True)
+
+        self._call(shard, write)
+
+    def _read(self, cache, shard: int, key: str, text: str):
+        """The (keys, arrays) of row ``key``, or None: absent, of an earlier layout, or
+        damaged (then removed, with a warning)."""
+        blob = cache.get(key, retry=True)
         if blob is None or blob[: len(_MAGIC)] in _OLD_MAGICS:
             return None
         try:
@@ -246,23 +299,10 @@ class DiskCache:
                 f"Hidden-state cache: damaged entry in {self._shard_dir(shard)} removed; it "
                 "will be recomputed.",
                 RuntimeWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
-            self._call(shard, lambda cache: cache.delete(key, retry=True))
+            cache.delete(key, retry=True)
             return None
-
-    def contains(self, config_key: str, text: str) -> bool:
-        key, shard = self._key(config_key, text)
-        return bool(self._call(shard, lambda cache: key in cache))
-
-    def put(self, config_key: str, text: str, layers: dict) -> None:
-        """Store ``layers`` of ``text``, merged with the layers already stored."""
-        existing = (self.contains(config_key, text) and self.get(config_key, text)) or {}
-        if set(layers) <= set(existing):
-            return
-        key, shard = self._key(config_key, text)
-        blob = _encode(text, {**existing, **layers})
-        self._call(shard, lambda cache: cache.set(key, blob, retry=True))
 
     # -- shards ------------------------------------------------------------------------
     def _key(self, config_key: str, text: str) -> tuple[str, int]:
@@ -334,16 +374,26 @@ def close_disk_caches() -> None:
         shard.close()
 
 
-def _encode(text: str, layers: dict) -> bytes:
+def _layer_key(key: str, layer: int) -> str:
+    return f"{key}#{layer}"
+
+
+def _count_texts(cache) -> int:
+    """Index rows of a shard: the texts it holds."""
+    return sum("#" not in key.rpartition("/")[2] for key in cache.iterkeys())
+
+
+def _encode(text: str, keys, arrays) -> bytes:
     """Magic, digest, then ``.npy`` arrays one after another: the text's UTF-8 bytes (a numpy
-    str array would drop trailing NULs), the keys, and one array per key, of any shape and
-    dtype (plain ``.npy``, not an archive member each: several times faster to write and read).
+    str array would drop trailing NULs), the keys, and the arrays (none in an index row, one
+    per key in a layer row), of any shape and dtype (plain ``.npy``, not archive members:
+    several times faster to write and read).
 
     The arrays' bytes are copied once, into the entry.
     """
-    arrays = [np.frombuffer(_text_bytes(text), dtype=np.uint8), np.array(list(layers), np.int64)]
+    head = [np.frombuffer(_text_bytes(text), dtype=np.uint8), np.array(keys, dtype=np.int64)]
     parts = []
-    for array in arrays + [np.ascontiguousarray(a) for a in layers.values()]:
+    for array in head + [np.ascontiguousarray(a) for a in arrays]:
         header = io.BytesIO()
         np.lib.format.write_array_header_1_0(
             header, np.lib.format.header_data_from_array_1_0(array)
@@ -355,8 +405,8 @@ def _encode(text: str, layers: dict) -> bytes:
     return b"".join([_MAGIC, digest.to_bytes(_DIGEST, "little"), *parts])
 
 
-def _decode(blob: bytes, text: str) -> dict:
-    """The layers of an entry, read-only views of ``blob`` (no copy)."""
+def _decode(blob: bytes, text: str) -> tuple[list[int], dict]:
+    """The keys of an entry and its arrays by key, read-only views of ``blob`` (no copy)."""
     head = len(_MAGIC) + _DIGEST
     view = memoryview(blob)
     if blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : head] != _hash(view[head:]):
@@ -368,10 +418,10 @@ def _decode(blob: bytes, text: str) -> dict:
         arrays.append(array)
     if len(arrays) < 2 or arrays[0].tobytes() != _text_bytes(text):
         raise ValueError("text mismatch")
-    keys = arrays[1]
-    if len(keys) != len(arrays) - 2:
+    keys = [int(k) for k in arrays[1]]
+    if len(arrays) > 2 and len(keys) != len(arrays) - 2:
         raise ValueError("keys and arrays differ in number")
-    return {int(k): a for k, a in zip(keys, arrays[2:])}
+    return keys, dict(zip(keys, arrays[2:]))
 
 
 def _read_npy(view: memoryview, offset: int) -> tuple[np.ndarray, int]:
@@ -571,8 +621,8 @@ class HiddenStateCache:
                     self.disk.put(config_key, text, entry)  # the folder given must hold it
                 return entry
         if self.disk is not None:
-            entry = self.disk.get(config_key, text)
-            if entry is not None and all(layer in entry for layer in layers):
+            entry = self.disk.get(config_key, text, layers)
+            if entry is not None:
                 if self.use_memory:
                     memory_cache.put(key, entry, merge=_merge_layers)
                 return entry

@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -182,16 +183,49 @@ def test_an_entry_of_the_earlier_layout_is_a_quiet_miss_and_is_overwritten(tmp_p
     import io
 
     cache = DiskCache(tmp_path, n_shards=1)
+    shard = cache._shard(0)
+    key = cache._key("config", "the text")[0]
+    buf = io.BytesIO()  # the first layout: one npz member per layer
+    np.savez(buf, text=np.frombuffer(b"the text", np.uint8), layer_0=np.ones((3, 4), np.float32))
+    earlier = {"SENTEMB2": b"SENTEMB2" + bytes(16) + buf.getvalue()}
+    buf = io.BytesIO()  # the second: every layer of a text in one row of .npy arrays
+    for array in (np.frombuffer(b"the text", np.uint8), np.array([0]), np.ones((3, 4))):
+        np.save(buf, array)
+    earlier["SENTEMB3"] = b"SENTEMB3" + zlib.crc32(buf.getvalue()).to_bytes(4, "little")
+    earlier["SENTEMB3"] += buf.getvalue()
+    for magic, blob in earlier.items():
+        shard[key] = blob
+        assert cache.get("config", "the text") is None, magic
+        assert not cache.contains("config", "the text")
+        assert not [w for w in recwarn if "damaged" in str(w.message)]
+        cache.put("config", "the text", layers_of(2))
+        np.testing.assert_array_equal(cache.get("config", "the text")[0], layers_of(2)[0])
+
+
+def test_a_reader_of_one_layer_reads_only_that_layer(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=1)
+    cache.put("config", "the text", {k: np.full((3, 4), k, np.float32) for k in range(7)})
+    shard = cache._shard(0)
+    read = []
+    get = type(shard).get
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            type(shard), "get", lambda self, key, **kw: read.append(key) or get(self, key, **kw)
+        )
+        got = cache.get("config", "the text", [6])
+    assert list(got) == [6] and (got[6] == 6).all()
+    assert len(read) == 2 and read[1].endswith("#6")  # the index, then layer 6 alone
+
+
+def test_a_layer_evicted_apart_from_its_index_makes_the_text_a_miss_then_is_stored(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=1)
     cache.put("config", "the text", layers_of(1))
     shard = cache._shard(0)
-    key = next(iter(shard))
-    buf = io.BytesIO()  # the earlier layout: one npz member per layer
-    np.savez(buf, text=np.frombuffer(b"the text", np.uint8), layer_0=np.ones((3, 4), np.float32))
-    shard[key] = b"SENTEMB2" + bytes(16) + buf.getvalue()
-    assert cache.get("config", "the text") is None
-    assert not [w for w in recwarn if "damaged" in str(w.message)]
-    cache.put("config", "the text", layers_of(2))
-    np.testing.assert_array_equal(cache.get("config", "the text")[0], layers_of(2)[0])
+    del shard[cache._key("config", "the text")[0] + "#2"]
+    assert cache.get("config", "the text", [0]) is not None  # layer 0 is still there
+    assert cache.get("config", "the text", [0, 2]) is None
+    cache.put("config", "the text", layers_of(1))
+    np.testing.assert_array_equal(cache.get("config", "the text")[2], layers_of(1)[2])
 
 
 def test_arrays_of_any_shape_and_dtype_are_stored_and_read_back_exactly(tmp_path):

@@ -421,8 +421,8 @@ class TransformerFeaturizer(_TokenFeaturizer):
             return arrays[0]
         if self.layer_combination == "concat":
             return np.concatenate(arrays, axis=1)
-        total = arrays[0].copy()
-        for array in arrays[1:]:
+        total = np.add(arrays[0], arrays[1])  # one pass, where a copy and an add take two
+        for array in arrays[2:]:
             total += array
         if self.layer_combination == "mean":
             total /= np.float32(len(arrays))

@@ -273,11 +273,9 @@ class DiskCache:
             with cache.transact(retry=True):
                 index = self._read(cache, shard, key, text)
                 stored = set(index[0]) if index is not None else set()
-                new = {
-                    int(k): array
-                    for k, array in layers.items()
-                    if k not in stored or _layer_key(key, k) not in cache
-                }
+                # A layer row evicted apart from its index is found by ``get``, which then
+                # drops the index: the index alone tells what is stored.
+                new = {int(k): array for k, array in layers.items() if k not in stored}
                 if not new:
                     return
                 for k, array in new.items():
@@ -394,11 +392,7 @@ def _encode(text: str, keys, arrays) -> bytes:
     head = [np.frombuffer(_text_bytes(text), dtype=np.uint8), np.array(keys, dtype=np.int64)]
     parts = []
     for array in head + [np.ascontiguousarray(a) for a in arrays]:
-        header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(
-            header, np.lib.format.header_data_from_array_1_0(array)
-        )
-        parts += [header.getvalue(), array.reshape(-1).view(np.uint8)]
+        parts += [_npy_header_bytes(array.dtype, array.shape), array.reshape(-1).view(np.uint8)]
     digest = 0
     for part in parts:
         digest = zlib.crc32(part, digest)
@@ -437,6 +431,15 @@ def _read_npy(view: memoryview, offset: int) -> tuple[np.ndarray, int]:
     array = np.frombuffer(view, dtype=dtype, count=count, offset=start)
     array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
     return array, start + count * dtype.itemsize
+
+
+@functools.lru_cache(maxsize=4096)
+def _npy_header_bytes(dtype: np.dtype, shape: tuple) -> bytes:
+    """The ``.npy`` (version 1.0) header of a C-ordered array of ``dtype`` and ``shape``."""
+    header = io.BytesIO()
+    data = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(header, data)
+    return header.getvalue()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -272,9 +272,9 @@ class DiskCache:
         def write(cache):
             with cache.transact(retry=True):
                 index = self._read(cache, shard, key, text)
-                stored = set(index[0]) if index is not None else set()
-                # A layer row evicted apart from its index is found by ``get``, which then
-                # drops the index: the index alone tells what is stored.
+                # A layer row may have been evicted apart from its index.
+                listed = index[0] if index is not None else []
+                stored = {k for k in listed if _layer_key(key, k) in cache}
                 new = {int(k): array for k, array in layers.items() if k not in stored}
                 if not new:
                     return
@@ -319,7 +319,8 @@ class DiskCache:
                 _SHARDS.pop((os.getpid(), self._shard_dir(i)), None)
                 if attempt == 0 and not os.path.isdir(self._shard_dir(i)):
                     continue  # the folder was removed meanwhile: make it again
-                if attempt == 0 and isinstance(exc, sqlite3.DatabaseError):
+                full = "full" in str(exc)  # "database or disk is full": not damage
+                if attempt == 0 and isinstance(exc, sqlite3.DatabaseError) and not full:
                     warnings.warn(
                         f"Hidden-state cache: damaged shard {self._shard_dir(i)} ({exc}) "
                         "removed; its entries will be recomputed.",
@@ -387,12 +388,17 @@ def _encode(text: str, keys, arrays) -> bytes:
     per key in a layer row), of any shape and dtype (plain ``.npy``, not archive members:
     several times faster to write and read).
 
-    The arrays' bytes are copied once, into the entry.
+    The arrays' bytes are copied once, into the entry, each starting a multiple of 64 bytes
+    into it (the headers are padded for that), so that the views ``_decode`` hands out are
+    aligned.
     """
     head = [np.frombuffer(_text_bytes(text), dtype=np.uint8), np.array(keys, dtype=np.int64)]
     parts = []
-    for array in head + [np.ascontiguousarray(a) for a in arrays]:
-        parts += [_npy_header_bytes(array.dtype, array.shape), array.reshape(-1).view(np.uint8)]
+    offset = len(_MAGIC) + _DIGEST
+    for array in head + [_c_ordered(a) for a in arrays]:
+        header = _npy_header_bytes(array.dtype, array.shape, offset % _ALIGN)
+        parts += [header, array.reshape(-1).view(np.uint8)]
+        offset += len(header) + array.nbytes
     digest = 0
     for part in parts:
         digest = zlib.crc32(part, digest)
@@ -433,13 +439,24 @@ def _read_npy(view: memoryview, offset: int) -> tuple[np.ndarray, int]:
     return array, start + count * dtype.itemsize
 
 
+#: Where in an entry each array's data starts: a multiple of this many bytes.
+_ALIGN = 64
+
+
+def _c_ordered(array) -> np.ndarray:
+    array = np.asarray(array)
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
+
+
 @functools.lru_cache(maxsize=4096)
-def _npy_header_bytes(dtype: np.dtype, shape: tuple) -> bytes:
-    """The ``.npy`` (version 1.0) header of a C-ordered array of ``dtype`` and ``shape``."""
-    header = io.BytesIO()
-    data = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
-    np.lib.format.write_array_header_1_0(header, data)
-    return header.getvalue()
+def _npy_header_bytes(dtype: np.dtype, shape: tuple, at: int) -> bytes:
+    """The ``.npy`` (version 1.0) header of a C-ordered array of ``dtype`` and ``shape``,
+    padded with spaces (as the format allows) so that a header starting ``at`` bytes past a
+    multiple of ``_ALIGN`` ends on one."""
+    descr = np.lib.format.dtype_to_descr(dtype)
+    text = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
+    text += " " * ((-(at + 10 + len(text) + 1)) % _ALIGN) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1")
 
 
 @functools.lru_cache(maxsize=4096)

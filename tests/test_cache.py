@@ -1,5 +1,6 @@
 """The sharded disk cache: few files, several writer processes, damaged shards, a size bound."""
 
+import io
 import multiprocessing
 import os
 import pickle
@@ -217,6 +218,17 @@ def test_a_reader_of_one_layer_reads_only_that_layer(tmp_path):
     assert len(read) == 2 and read[1].endswith("#6")  # the index, then layer 6 alone
 
 
+def test_a_put_rewrites_a_listed_layer_whose_row_was_evicted(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=1)
+    cache.put("config", "the text", layers_of(1))  # layers 0 and 2
+    del cache._shard(0)[cache._key("config", "the text")[0] + "#0"]
+    assert cache.get("config", "the text", [0, 5]) is None  # 5 was never stored
+    cache.put("config", "the text", {0: layers_of(3)[0], 5: layers_of(3)[2]})
+    got = cache.get("config", "the text", [0, 5])
+    np.testing.assert_array_equal(got[0], layers_of(3)[0])
+    np.testing.assert_array_equal(got[5], layers_of(3)[2])
+
+
 def test_a_layer_evicted_apart_from_its_index_makes_the_text_a_miss_then_is_stored(tmp_path):
     cache = DiskCache(tmp_path, n_shards=1)
     cache.put("config", "the text", layers_of(1))
@@ -235,15 +247,31 @@ def test_arrays_of_any_shape_and_dtype_are_stored_and_read_back_exactly(tmp_path
         3: rng.normal(size=(7, 5)).astype(np.float32),
         6: rng.integers(0, 9, size=11),  # a trained table's counts: other shape, int64
         9: np.zeros((0, 2), np.float64),
+        10: np.array(2.5),  # 0-d
+        11: np.asfortranarray(rng.normal(size=(4, 3))),
+        12: np.ones(3, dtype=">f4"),
     }
     cache = DiskCache(tmp_path, n_shards=1)
-    cache.put("config", "a text\x00", arrays)
-    read = cache.get("config", "a text\x00")
-    assert sorted(read) == [0, 3, 6, 9]
-    for k, array in arrays.items():
-        assert read[k].dtype == array.dtype and read[k].shape == array.shape
-        np.testing.assert_array_equal(read[k], array)
+    for text in ["a text\x00", "ab", "abc", "ü" * 5]:  # texts of other byte lengths
+        cache.put("config", text, arrays)
+        read = cache.get("config", text)
+        assert sorted(read) == sorted(arrays)
+        for k, array in arrays.items():
+            assert read[k].dtype == array.dtype and read[k].shape == array.shape
+            np.testing.assert_array_equal(read[k], array)
+            assert read[k].flags.aligned and read[k].ctypes.data % 8 == 0
     assert cache.get("config", "a text") is None  # the trailing NUL is part of the text
+
+
+def test_a_stored_row_is_a_sequence_of_plain_npy_arrays(tmp_path):
+    cache = DiskCache(tmp_path, n_shards=1)
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
+    cache.put("config", "the text", {4: array})
+    blob = cache._shard(0)[cache._key("config", "the text")[0] + "#4"]
+    stream = io.BytesIO(blob[12:])  # after the magic and the CRC-32
+    assert np.load(stream).tobytes() == b"the text"
+    assert np.load(stream).tolist() == [4]
+    np.testing.assert_array_equal(np.load(stream), array)
 
 
 def test_entries_read_back_are_read_only_so_no_caller_can_alter_the_cache(tmp_path):

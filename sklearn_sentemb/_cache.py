@@ -489,8 +489,8 @@ def _shared_parent() -> str:
     """Where the shared folder goes: the memory-backed /dev/shm when it has room for twice
     its bound (as joblib puts its memory-mapped arrays there), else the temporary folder.
 
-    Worker processes write each text's hidden states there and the others read them: on a
-    disk that costs several times more than the forward pass saves.
+    Worker processes write each text's hidden states there and the others read them: a
+    7-layer MiniLM entry took 4 ms to write to a VM's disk, under 1.3 ms to /dev/shm.
     """
     try:
         if os.access(_SHM, os.W_OK) and shutil.disk_usage(_SHM).free >= 2 * SHARED_DISK_LIMIT:

@@ -560,6 +560,7 @@ def _auto_dtype(torch, device):
 _BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
 
 
+@functools.cache
 def _cpuinfo() -> str | None:
     """The text of /proc/cpuinfo, or None where there is none (macOS, Windows)."""
     try:
@@ -617,8 +618,5 @@ def cpu_has_native_bf16() -> bool:
 
 def _cpuinfo_has_bf16(info: str, flags=_BF16_FLAGS) -> bool:
     """Whether /proc/cpuinfo text lists one of ``flags`` (``flags`` on x86, ``Features`` on Arm)."""
-    for line in info.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() in ("flags", "Features") and flags & set(value.split()):
-            return True
-    return False
+    listed = _cpuinfo_field(info, "flags") or _cpuinfo_field(info, "Features") or ""
+    return bool(flags & set(listed.split()))
